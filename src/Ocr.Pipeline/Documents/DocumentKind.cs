@@ -1,0 +1,10 @@
+namespace Ocr.Pipeline.Documents;
+
+public enum DocumentKind
+{
+    Pdf,
+    Image,
+    Tiff,
+    Text,
+    Rtf,
+}

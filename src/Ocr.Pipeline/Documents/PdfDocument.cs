@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using PigDocument = UglyToad.PdfPig.PdfDocument;
+
+namespace Ocr.Pipeline.Documents;
+
+/// <summary>
+/// A PDF read page by page: a page with a usable text layer gives that text; any other page is
+/// rendered by poppler's pdftoppm (a separate process: poppler is GPL) at the job's DPI, lowered
+/// where the page would exceed the pixel budget.
+/// </summary>
+public sealed partial class PdfDocument : IDocument
+{
+    private const int MinimumTextLayerLetters = 20;
+
+    private readonly string _path;
+    private readonly string _workDirectory;
+    private readonly int _dpi;
+    private readonly long _maxPixels;
+    private readonly string _format;
+    private readonly IReadOnlyList<(double Width, double Height)> _pageSizes;
+    private readonly PigDocument? _textLayer;
+
+    private PdfDocument(string path, string workDirectory, int dpi, long maxPixels, string format,
+        IReadOnlyList<(double, double)> pageSizes, PigDocument? textLayer)
+    {
+        _path = path;
+        _workDirectory = workDirectory;
+        _dpi = dpi;
+        _maxPixels = maxPixels;
+        _format = format;
+        _pageSizes = pageSizes;
+        _textLayer = textLayer;
+    }
+
+    public int PageCount => _pageSizes.Count;
+
+    public static async Task<PdfDocument> OpenAsync(string path, int dpi, PipelineOptions options, CancellationToken cancellationToken)
+    {
+        var info = await ProcessRunner.RunAsync("pdfinfo", ["-f", "1", "-l", "100000", path], cancellationToken);
+        if (info.ExitCode != 0)
+        {
+            throw new OcrDocumentException(Explain(info.StandardError));
+        }
+
+        var sizes = PageSizeLine().Matches(info.StandardOutput)
+            .Select(m => (double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
+            .ToList();
+        if (sizes.Count == 0)
+        {
+            throw new OcrDocumentException("the PDF has no pages");
+        }
+
+        var textLayer = string.Equals(options.PdfTextLayer, "auto", StringComparison.OrdinalIgnoreCase) ? TryOpenTextLayer(path) : null;
+        var work = Path.Combine(Path.GetTempPath(), "akkaocr-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        return new PdfDocument(path, work, dpi, options.MaxPagePixels, options.PdfFormat, sizes, textLayer);
+    }
+
+    public async Task<LoadedPage> LoadPageAsync(int pageNumber, CancellationToken cancellationToken)
+    {
+        var (widthPt, heightPt) = _pageSizes[pageNumber - 1];
+        if (_textLayer is not null && HasTextLayer(pageNumber))
+        {
+            var text = await ProcessRunner.RunAsync("pdftotext",
+                ["-f", pageNumber.ToString(CultureInfo.InvariantCulture), "-l", pageNumber.ToString(CultureInfo.InvariantCulture), "-enc", "UTF-8", _path, "-"],
+                cancellationToken);
+            if (text.ExitCode == 0 && text.StandardOutput.Count(char.IsLetterOrDigit) >= MinimumTextLayerLetters)
+            {
+                return new TextPage(pageNumber, text.StandardOutput.Replace("\f", string.Empty).TrimEnd(), PageSources.TextLayer,
+                    (int)Math.Round(widthPt), (int)Math.Round(heightPt));
+            }
+        }
+
+        var dpi = DpiWithinBudget(widthPt, heightPt, _dpi, _maxPixels);
+        var prefix = Path.Combine(_workDirectory, $"page-{pageNumber}");
+        var (formatArgs, extension) = _format.ToUpperInvariant() switch
+        {
+            "PNG" => (new[] { "-png" }, ".png"),
+            "JPEG" or "JPG" => (new[] { "-jpeg" }, ".jpg"),
+            "TIFF" or "TIF" => (new[] { "-tiff" }, ".tif"),
+            _ => (Array.Empty<string>(), ".pgm"),
+        };
+        string[] args =
+        [
+            "-r", dpi.ToString(CultureInfo.InvariantCulture), "-gray", "-f", pageNumber.ToString(CultureInfo.InvariantCulture),
+            "-l", pageNumber.ToString(CultureInfo.InvariantCulture), "-singlefile", .. formatArgs, _path, prefix,
+        ];
+        var render = await ProcessRunner.RunAsync("pdftoppm", args, cancellationToken);
+        var file = prefix + extension;
+        try
+        {
+            if (render.ExitCode != 0 || !File.Exists(file))
+            {
+                throw new OcrPageException($"page {pageNumber} could not be rendered: {FirstLine(render.StandardError)}");
+            }
+
+            var pix = Native.LeptonicaApi.pixRead(file);
+            if (pix == IntPtr.Zero)
+            {
+                throw new OcrPageException($"page {pageNumber} was rendered but could not be read back", transient: true);
+            }
+
+            var image = new PageImage(pix);
+            image.SetResolution(dpi);
+            return new ImagePage(pageNumber, image);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>The requested DPI, lowered so the rendered page stays within the pixel budget.</summary>
+    public static int DpiWithinBudget(double widthPt, double heightPt, int dpi, long maxPixels)
+    {
+        var squareInches = widthPt / 72.0 * (heightPt / 72.0);
+        if (squareInches <= 0)
+        {
+            return dpi;
+        }
+
+        var limit = (int)Math.Floor(Math.Sqrt(maxPixels / squareInches));
+        return Math.Max(10, Math.Min(dpi, limit));
+    }
+
+    private bool HasTextLayer(int pageNumber)
+    {
+        try
+        {
+            var page = _textLayer!.GetPage(pageNumber);
+            return page.Letters.Count >= MinimumTextLayerLetters;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    private static PigDocument? TryOpenTextLayer(string path)
+    {
+        try
+        {
+            return PigDocument.Open(path);
+        }
+        catch (Exception)
+        {
+            // No usable text layer (encrypted, damaged): every page is rendered and OCRed.
+            return null;
+        }
+    }
+
+    private static string Explain(string stderr)
+    {
+        if (stderr.Contains("Incorrect password", StringComparison.OrdinalIgnoreCase))
+        {
+            return "the PDF is encrypted and needs a password";
+        }
+
+        if (stderr.Contains("May not be a PDF", StringComparison.OrdinalIgnoreCase) ||
+            stderr.Contains("trailer", StringComparison.OrdinalIgnoreCase) ||
+            stderr.Contains("xref", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"the PDF is malformed or corrupt ({FirstLine(stderr)})";
+        }
+
+        return $"the PDF could not be read ({FirstLine(stderr)})";
+    }
+
+    private static string FirstLine(string text)
+    {
+        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        return string.IsNullOrEmpty(line) ? "no detail" : line;
+    }
+
+    [GeneratedRegex(@"^Page\s+\d+\s+size:\s+([\d.]+)\s+x\s+([\d.]+)\s+pts", RegexOptions.Multiline)]
+    private static partial Regex PageSizeLine();
+
+    public void Dispose()
+    {
+        _textLayer?.Dispose();
+        try
+        {
+            Directory.Delete(_workDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

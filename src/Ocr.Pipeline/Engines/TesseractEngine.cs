@@ -1,0 +1,203 @@
+using System.Runtime.InteropServices;
+using Ocr.Pipeline.Native;
+
+namespace Ocr.Pipeline.Engines;
+
+/// <summary>
+/// One libtesseract instance plus an orientation detector. Not thread-safe: the pool gives
+/// each worker thread its own engine and never shares one.
+/// </summary>
+public sealed class TesseractEngine : IDisposable
+{
+    // Tesseract page segmentation modes (tesseract/publictypes.h).
+    private const int PsmOsdOnly = 0;
+    private const int PsmAuto = 3;
+    private const int PsmSingleBlock = 6;
+
+    private static readonly TesseractApi.CancelFunc CancelCallback = IsCancelled;
+    private static readonly IntPtr CancelCallbackPointer = Marshal.GetFunctionPointerForDelegate(CancelCallback);
+
+    private readonly string? _dataPath;
+    private readonly IntPtr _api;
+    private readonly IntPtr _osd;
+    private readonly IntPtr _monitor;
+    private readonly unsafe int* _cancelFlag;
+    private string _language;
+
+    public TesseractEngine(string? dataPath, string language)
+    {
+        NativeLibraries.EnsureLoaded();
+        _dataPath = dataPath;
+        _language = language;
+        _api = TesseractApi.TessBaseAPICreate();
+        Init(_api, language);
+        _osd = TesseractApi.TessBaseAPICreate();
+        Init(_osd, "osd");
+        TesseractApi.TessBaseAPISetPageSegMode(_osd, PsmOsdOnly);
+        _monitor = TesseractApi.TessMonitorCreate();
+        unsafe
+        {
+            _cancelFlag = (int*)NativeMemory.AllocZeroed(sizeof(int));
+            TesseractApi.TessMonitorSetCancelFunc(_monitor, CancelCallbackPointer);
+            TesseractApi.TessMonitorSetCancelThis(_monitor, (IntPtr)_cancelFlag);
+        }
+    }
+
+    public static string Version => Marshal.PtrToStringUTF8(TesseractApi.TessVersion()) ?? "unknown";
+
+    public string Language => _language;
+
+    /// <summary>Reads one page. Deskews, turns it upright (when asked) and retries a nearly empty reading.</summary>
+    public PageRecognition Recognize(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(request.Language, _language, StringComparison.Ordinal))
+        {
+            Init(_api, request.Language);
+            _language = request.Language;
+        }
+
+        if (image.Resolution < 70)
+        {
+            // Tesseract guesses badly without a resolution; 300 is what scans most often are.
+            image.SetResolution(300);
+        }
+
+        var deskew = 0.0;
+        image.Replace(pix =>
+        {
+            var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
+            deskew = confidence > 0 ? angle : 0;
+            return result;
+        });
+
+        var rotation = request.AutoRotate ? DetectRotation(image) : 0;
+        if (rotation != 0)
+        {
+            image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, (360 - rotation) / 90));
+        }
+
+        using var registration = cancellationToken.Register(SignalCancel);
+        ResetCancel();
+        var first = Read(image, PsmAuto, cancellationToken);
+        if (LooksComplete(first))
+        {
+            return new PageRecognition(first.Text, first.Confidence, rotation, deskew, "psm3");
+        }
+
+        var second = Read(image, PsmSingleBlock, cancellationToken);
+        var better = Score(second) > Score(first) ? (second, "psm6") : (first, "psm3");
+        return new PageRecognition(better.Item1.Text, better.Item1.Confidence, rotation, deskew, better.Item2);
+    }
+
+    private static bool LooksComplete((string Text, double Confidence) reading) =>
+        reading.Text.Count(char.IsLetterOrDigit) >= 3 && reading.Confidence >= 0.5;
+
+    private static double Score((string Text, double Confidence) reading) =>
+        reading.Text.Count(char.IsLetterOrDigit) * reading.Confidence;
+
+    private int DetectRotation(PageImage image)
+    {
+        TesseractApi.TessBaseAPISetImage2(_osd, image.Handle);
+        try
+        {
+            var found = TesseractApi.TessBaseAPIDetectOrientationScript(_osd, out var degrees, out var confidence, out _, out _);
+            // OSD confidence below ~2 is noise (too little text to tell).
+            return found != 0 && confidence >= 2.0f && degrees is 90 or 180 or 270 ? degrees : 0;
+        }
+        finally
+        {
+            TesseractApi.TessBaseAPIClear(_osd);
+        }
+    }
+
+    private (string Text, double Confidence) Read(PageImage image, int pageSegMode, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        TesseractApi.TessBaseAPISetPageSegMode(_api, pageSegMode);
+        TesseractApi.TessBaseAPISetImage2(_api, image.Handle);
+        try
+        {
+            var status = TesseractApi.TessBaseAPIRecognize(_api, _monitor);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (status != 0)
+            {
+                throw new OcrPageException("Tesseract could not recognize the page", transient: true);
+            }
+
+            var textPointer = TesseractApi.TessBaseAPIGetUTF8Text(_api);
+            var text = Marshal.PtrToStringUTF8(textPointer) ?? string.Empty;
+            TesseractApi.TessDeleteText(textPointer);
+            return (text, WordConfidence());
+        }
+        finally
+        {
+            TesseractApi.TessBaseAPIClear(_api);
+        }
+    }
+
+    /// <summary>Mean of the word confidences (0-1), ignoring the empty words Tesseract also reports.</summary>
+    private double WordConfidence()
+    {
+        var array = TesseractApi.TessBaseAPIAllWordConfidences(_api);
+        if (array == IntPtr.Zero)
+        {
+            return 0;
+        }
+
+        try
+        {
+            double sum = 0;
+            var count = 0;
+            for (var i = 0; ; i++)
+            {
+                var value = Marshal.ReadInt32(array, i * sizeof(int));
+                if (value < 0)
+                {
+                    break;
+                }
+
+                if (value > 0)
+                {
+                    sum += value;
+                    count++;
+                }
+            }
+
+            return count == 0 ? 0 : Math.Clamp(sum / count / 100.0, 0, 1);
+        }
+        finally
+        {
+            TesseractApi.TessDeleteIntArray(array);
+        }
+    }
+
+    private void Init(IntPtr api, string language)
+    {
+        if (TesseractApi.TessBaseAPIInit3(api, _dataPath, language) != 0)
+        {
+            throw new InvalidOperationException($"Tesseract could not load language '{language}' from {_dataPath ?? "its default tessdata"}");
+        }
+
+        TesseractApi.TessBaseAPISetVariable(api, "debug_file", "/dev/null");
+    }
+
+    private unsafe void SignalCancel() => Volatile.Write(ref *_cancelFlag, 1);
+
+    private unsafe void ResetCancel() => Volatile.Write(ref *_cancelFlag, 0);
+
+    private static unsafe bool IsCancelled(IntPtr cancelThis, int words) =>
+        cancelThis != IntPtr.Zero && Volatile.Read(ref *(int*)cancelThis) != 0;
+
+    public void Dispose()
+    {
+        TesseractApi.TessMonitorDelete(_monitor);
+        TesseractApi.TessBaseAPIEnd(_api);
+        TesseractApi.TessBaseAPIDelete(_api);
+        TesseractApi.TessBaseAPIEnd(_osd);
+        TesseractApi.TessBaseAPIDelete(_osd);
+        unsafe
+        {
+            NativeMemory.Free(_cancelFlag);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+
+namespace Ocr.Pipeline.Native;
+
+/// <summary>The subset of Leptonica used for decoding, deskew and rotation.</summary>
+internal static partial class LeptonicaApi
+{
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixReadMem(IntPtr data, nuint size);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixReadMemFromMultipageTiff(IntPtr data, nuint size, ref nuint offset);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixReadHeaderMem(
+        IntPtr data, nuint size, out int format, out int width, out int height, out int bitsPerSample, out int samplesPerPixel, out int isColormapped);
+
+    [LibraryImport(NativeLibraries.Leptonica, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr pixRead(string fileName);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial void pixDestroy(ref IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixGetWidth(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixGetHeight(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixGetDepth(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixGetXRes(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixSetResolution(IntPtr pix, int xres, int yres);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixRemoveAlpha(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixConvertTo8(IntPtr pix, int colormapFlag);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixScale(IntPtr pix, float scaleX, float scaleY);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixRotateOrth(IntPtr pix, int quads);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixFindSkewAndDeskew(IntPtr pix, int reductionSearch, out float angle, out float confidence);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int setMsgSeverity(int severity);
+}

@@ -1,0 +1,65 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Ocr.Pipeline.Native;
+
+/// <summary>
+/// Resolves libtesseract and Leptonica by their versioned names first: the unversioned
+/// names exist only where the -dev packages are installed.
+/// </summary>
+public static class NativeLibraries
+{
+    internal const string Tesseract = "tesseract";
+    internal const string Leptonica = "leptonica";
+    internal const string LibC = "libc";
+
+    private static readonly string[] TesseractNames = ["libtesseract.so.5", "libtesseract.so"];
+    private static readonly string[] LeptonicaNames = ["liblept.so.5", "libleptonica.so.6", "libleptonica.so", "liblept.so"];
+    private static int _initialized;
+
+    /// <summary>
+    /// Registers the resolver and pins OpenMP to one thread before libtesseract is first
+    /// called. Must run before any OpenCV-based type loads (their bundled libpng clashes
+    /// with Leptonica's when loaded first).
+    /// </summary>
+    public static void EnsureLoaded()
+    {
+        if (Interlocked.Exchange(ref _initialized, 1) == 1)
+        {
+            return;
+        }
+
+        // Environment.SetEnvironmentVariable does not reach native getenv; libc setenv does.
+        _ = setenv("OMP_THREAD_LIMIT", "1", 1);
+        NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
+        _ = TesseractApi.TessVersion();
+    }
+
+    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        var candidates = name switch
+        {
+            Tesseract => TesseractNames,
+            Leptonica => LeptonicaNames,
+            _ => null,
+        };
+        if (candidates is null)
+        {
+            return IntPtr.Zero;
+        }
+
+        foreach (var candidate in candidates)
+        {
+            if (NativeLibrary.TryLoad(candidate, assembly, path, out var handle))
+            {
+                return handle;
+            }
+        }
+
+        throw new DllNotFoundException(
+            $"Could not load {name} (tried {string.Join(", ", candidates)}). Install tesseract-ocr and libtesseract-dev.");
+    }
+
+    [DllImport(LibC, CharSet = CharSet.Ansi, BestFitMapping = false)]
+    private static extern int setenv(string name, string value, int overwrite);
+}

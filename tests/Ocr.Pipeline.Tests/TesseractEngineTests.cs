@@ -1,0 +1,32 @@
+using Ocr.Pipeline;
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Engines;
+using Ocr.TestSupport;
+using Xunit.Abstractions;
+
+namespace Ocr.Pipeline.Tests;
+
+public sealed class TesseractEngineTests(ITestOutputHelper output)
+{
+    private static readonly PipelineOptions Options = new();
+
+    [Theory]
+    [InlineData("images/tess_phototest.tif", 0.05)]
+    [InlineData("images/tess_phototest_rotL.png", 0.05)]
+    [InlineData("images/tess_phototest_rotR.png", 0.05)]
+    [InlineData("images/ocrmypdf_linn.png", 0.08)]
+    [InlineData("images/uw3_line_010001.png", 0.10)]
+    public async Task A_real_eval_page_is_read_within_its_error_bound(string file, double maxCer)
+    {
+        using var document = await DocumentOpener.OpenAsync(EvalCorpus.PathOf(file), FileTypes.KindOf(Path.GetExtension(file))!.Value, null, Options, default);
+        using var page = (ImagePage)await document.LoadPageAsync(1, default);
+        using var engine = new TesseractEngine(null, "eng");
+
+        var reading = engine.Recognize(page.Image, new RecognitionRequest("eng", AutoRotate: true), default);
+
+        var cer = ErrorRate.Cer(EvalCorpus.GroundTruth(file), reading.Text);
+        output.WriteLine($"{file}: CER {cer:P1}, confidence {reading.Confidence:F2}, rotation {reading.RotationApplied}, deskew {reading.DeskewAngle:F2}, {reading.Recipe}");
+        cer.ShouldBeLessThan(maxCer);
+        reading.Confidence.ShouldBeInRange(0.5, 1.0);
+    }
+}
