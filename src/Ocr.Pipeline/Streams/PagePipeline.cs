@@ -16,6 +16,29 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options)
 
     public TesseractPool Pool => pool;
 
+    /// <summary>Names what produced the pages: the OCR engine with version and language, or the text source.</summary>
+    public string ModelUsedFor(IEnumerable<PageResult> pages, string language = "eng")
+    {
+        var sources = pages.Select(p => p.Source).Distinct().ToList();
+        var parts = new List<string>();
+        if (sources.Contains(PageSources.Ocr))
+        {
+            parts.Add($"tesseract {TesseractEngine.Version} ({language})");
+        }
+
+        if (sources.Contains(PageSources.TextLayer))
+        {
+            parts.Add("pdf-text-layer");
+        }
+
+        if (sources.Contains(PageSources.TextFile))
+        {
+            parts.Add("text-file");
+        }
+
+        return parts.Count == 0 ? $"tesseract {TesseractEngine.Version} ({language})" : string.Join(" + ", parts);
+    }
+
     public Task<IDocument> OpenAsync(JobWork work, CancellationToken cancellationToken) =>
         DocumentOpener.OpenAsync(work.FilePath, work.Kind, work.Dpi, options, cancellationToken);
 

@@ -1,0 +1,151 @@
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Streams;
+
+namespace Ocr.Actors.Jobs;
+
+/// <summary>Marks every message the service's serializer must handle.</summary>
+public interface IOcrProtocolMember;
+
+public sealed record JobId(string Value)
+{
+    public static JobId New() => new(Guid.NewGuid().ToString());
+
+    public override string ToString() => Value;
+}
+
+public sealed record UserId(string Value)
+{
+    public override string ToString() => Value;
+}
+
+public static class JobStatuses
+{
+    public const string Pending = "pending";
+    public const string Processing = "processing";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
+}
+
+/// <summary>What the portal asked for, fixed at submission.</summary>
+public sealed record JobSpec(
+    string FileName,
+    long FileSize,
+    string StoredPath,
+    DocumentKind Kind,
+    string Engine,
+    string Language,
+    int? Dpi,
+    string? Pages,
+    bool AutoRotate);
+
+public interface IJobCommand : IOcrProtocolMember
+{
+    JobId JobId { get; }
+}
+
+public static class JobCommands
+{
+    public sealed record SubmitJob(JobId JobId, UserId Owner, JobSpec Spec, DateTimeOffset At) : IJobCommand;
+
+    public sealed record StartJob(JobId JobId) : IJobCommand;
+
+    public sealed record CancelJob(JobId JobId, UserId Requester) : IJobCommand;
+
+    public sealed record GetStatus(JobId JobId, UserId Requester) : IJobCommand;
+
+    public sealed record GetResult(JobId JobId, UserId Requester, bool Partial = false) : IJobCommand;
+}
+
+public interface IJobEvent : IOcrProtocolMember
+{
+    JobId JobId { get; }
+}
+
+public static class JobEvents
+{
+    public sealed record JobSubmitted(JobId JobId, UserId Owner, JobSpec Spec, DateTimeOffset At) : IJobEvent;
+
+    public sealed record JobStarted(JobId JobId, DateTimeOffset At) : IJobEvent;
+
+    public sealed record PagesPlanned(JobId JobId, int PageCount, int[] Pages, DateTimeOffset At) : IJobEvent;
+
+    public sealed record PageCompleted(JobId JobId, PageResult Page, DateTimeOffset At) : IJobEvent;
+
+    public sealed record JobCompleted(JobId JobId, string ModelUsed, bool GpuUsed, DateTimeOffset At) : IJobEvent;
+
+    public sealed record JobFailed(JobId JobId, string Error, DateTimeOffset At) : IJobEvent;
+
+    public sealed record JobCancelled(JobId JobId, DateTimeOffset At) : IJobEvent;
+
+    public sealed record FileCleaned(JobId JobId, DateTimeOffset At) : IJobEvent;
+}
+
+/// <summary>Replies to job commands: expected outcomes are values, not exceptions.</summary>
+public static class JobReplies
+{
+    public interface IJobReply : IOcrProtocolMember;
+
+    public sealed record Accepted(JobId JobId) : IJobReply;
+
+    public sealed record QueueFull(int RetryAfterSeconds) : IJobReply;
+
+    public sealed record NotFound(JobId JobId) : IJobReply;
+
+    public sealed record Forbidden(JobId JobId) : IJobReply;
+
+    public sealed record NotFinished(JobId JobId, string Status) : IJobReply;
+
+    public sealed record AlreadyFinished(JobId JobId, string Status) : IJobReply;
+
+    public sealed record Cancelled(JobId JobId) : IJobReply;
+
+    public sealed record Status(JobStatusView View) : IJobReply;
+
+    public sealed record Result(JobResultView View) : IJobReply;
+}
+
+/// <summary>The job status object of SPEC.md.</summary>
+public sealed record JobStatusView(
+    string JobId,
+    string Status,
+    int Progress,
+    string Message,
+    string FileName,
+    long FileSize,
+    string Engine,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    int PagesDone,
+    int? PageCount,
+    string? Error,
+    string Owner);
+
+/// <summary>The result object of SPEC.md.</summary>
+public sealed record JobResultView(
+    string JobId,
+    string Status,
+    string ExtractedText,
+    double ConfidenceScore,
+    int PageCount,
+    double ProcessingTime,
+    string ModelUsed,
+    bool GpuUsed,
+    IReadOnlyList<PageResult> Pages);
+
+/// <summary>A progress message as the WebSocket and the hub send it.</summary>
+public sealed record JobProgress(
+    string JobId,
+    string Owner,
+    string Status,
+    int Progress,
+    string Message,
+    int Page,
+    int PageCount,
+    double Timestamp) : IOcrProtocolMember
+{
+    public bool IsTerminal => JobStatuses.IsTerminal(Status);
+}
