@@ -122,7 +122,7 @@ public sealed record JobStatusView(
     int PagesDone,
     int? PageCount,
     string? Error,
-    string Owner);
+    [property: System.Text.Json.Serialization.JsonIgnore] string Owner);
 
 /// <summary>The result object of SPEC.md.</summary>
 public sealed record JobResultView(
@@ -139,7 +139,7 @@ public sealed record JobResultView(
 /// <summary>A progress message as the WebSocket and the hub send it.</summary>
 public sealed record JobProgress(
     string JobId,
-    string Owner,
+    [property: System.Text.Json.Serialization.JsonIgnore] string Owner,
     string Status,
     int Progress,
     string Message,
@@ -147,5 +147,6 @@ public sealed record JobProgress(
     int PageCount,
     double Timestamp) : IOcrProtocolMember
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsTerminal => JobStatuses.IsTerminal(Status);
 }

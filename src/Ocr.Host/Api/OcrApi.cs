@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Security.Claims;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Mvc;
+using Ocr.Actors.Jobs;
+using Ocr.Host.Auth;
+using Ocr.Host.Configuration;
+using Ocr.Pipeline.Streams;
+using static Ocr.Actors.Jobs.JobReplies;
+
+namespace Ocr.Host.Api;
+
+/// <summary>The job endpoints of SPEC.md. Handlers talk to the supervisor only through Ask.</summary>
+public static class OcrApi
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private static readonly HashSet<string> Engines = ["auto", "tesseract", "neural"];
+
+    public static RouteGroupBuilder MapOcrApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/ocr").RequireAuthorization().WithTags("OCR jobs");
+        api.MapPost("/submit", Submit).DisableAntiforgery().Accepts<IFormFile>("multipart/form-data")
+            .WithSummary("Submit a file (multipart field 'file') for OCR");
+        api.MapGet("/job/{jobId}/status", Status).WithSummary("Job status");
+        api.MapGet("/job/{jobId}/result", Result).WithSummary("Job result (pass ?partial=true for the pages done so far)");
+        api.MapPost("/job/{jobId}/cancel", Cancel).WithSummary("Cancel a pending or processing job");
+        api.MapGet("/jobs", List).WithSummary("The caller's jobs, newest first");
+        return api;
+    }
+
+    public sealed record Services(IRequiredActor<JobSupervisorKey> Supervisor, OcrServiceOptions Options, UploadReceiver Uploads, ILoggerFactory Logs);
+
+    public static UserId UserOf(ClaimsPrincipal principal) => new(principal.FindFirstValue(JwtValidator.UserIdClaim) ?? "");
+
+    private static async Task<IResult> Submit(HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
+    {
+        var jobId = JobId.New();
+        var uploads = Path.Combine(services.Options.DataDir, "uploads");
+        Directory.CreateDirectory(uploads);
+        var stored = Path.GetFullPath(Path.Combine(uploads, jobId.Value + ".upload"));
+        var log = services.Logs.CreateLogger("Ocr.Submit");
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["JobId"] = jobId.Value });
+
+        var (upload, rejection) = await services.Uploads.ReceiveAsync(http, stored, cancellationToken);
+        if (rejection is not null || upload is null)
+        {
+            TryDelete(stored);
+            log.LogInformation("Submission refused ({Status}): {Reason}", rejection!.Status, rejection.Message);
+            return ErrorResults.Problem(rejection.Status, rejection.Message);
+        }
+
+        var (spec, invalid) = BuildSpec(upload);
+        if (invalid is not null)
+        {
+            TryDelete(stored);
+            return ErrorResults.Problem(400, invalid);
+        }
+
+        var reply = await services.Supervisor.ActorRef.Ask<IJobReply>(
+            new JobCommands.SubmitJob(jobId, UserOf(http.User), spec!, DateTimeOffset.UtcNow), AskTimeout, cancellationToken);
+        switch (reply)
+        {
+            case Accepted:
+                log.LogInformation("Accepted {FileName} ({Size} bytes) for {User}", upload.FileName, upload.Size, UserOf(http.User));
+                var self = $"/api/ocr/job/{jobId}";
+                return TypedResults.Json(new
+                {
+                    job_id = jobId.Value,
+                    status = JobStatuses.Pending,
+                    websocket_url = $"/ws/ocr/progress/{jobId}/",
+                    status_url = $"{self}/status/",
+                    result_url = $"{self}/result/",
+                }, statusCode: StatusCodes.Status202Accepted);
+            case QueueFull full:
+                TryDelete(stored);
+                http.Response.Headers.RetryAfter = full.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                return ErrorResults.Problem(503, $"the job queue is full; retry in {full.RetryAfterSeconds} s");
+            default:
+                TryDelete(stored);
+                return ToResult(reply);
+        }
+    }
+
+    private static (JobSpec? Spec, string? Error) BuildSpec(UploadReceiver.Upload upload)
+    {
+        var fields = upload.Fields;
+        var engine = fields.GetValueOrDefault("engine", "auto").ToLowerInvariant();
+        if (engine.Length == 0)
+        {
+            engine = "auto";
+        }
+
+        if (!Engines.Contains(engine))
+        {
+            return (null, $"engine must be one of auto, tesseract, neural (got '{engine}')");
+        }
+
+        if (engine == "neural")
+        {
+            return (null, "the neural engine is not installed on this node; use engine=auto or engine=tesseract");
+        }
+
+        var language = fields.GetValueOrDefault("language", "eng");
+        if (language.Length == 0)
+        {
+            language = "eng";
+        }
+
+        if (!LanguageCatalog.IsInstalled(language))
+        {
+            return (null, $"language '{language}' is not installed; installed: {string.Join(", ", LanguageCatalog.Installed())}");
+        }
+
+        int? dpi = null;
+        if (fields.TryGetValue("dpi", out var dpiText) && dpiText.Length > 0)
+        {
+            if (!int.TryParse(dpiText, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value is < 50 or > 1200)
+            {
+                return (null, "dpi must be a whole number between 50 and 1200");
+            }
+
+            dpi = value;
+        }
+
+        var pages = fields.GetValueOrDefault("pages");
+        if (PageSelection.Validate(pages) is { } pagesError)
+        {
+            return (null, pagesError);
+        }
+
+        var rotate = fields.GetValueOrDefault("rotate", "auto").ToLowerInvariant();
+        if (rotate is not ("auto" or "none" or ""))
+        {
+            return (null, "rotate must be auto or none");
+        }
+
+        return (new JobSpec(upload.FileName, upload.Size, upload.StoredPath, upload.Kind, "tesseract", language, dpi,
+            string.IsNullOrWhiteSpace(pages) ? null : pages, rotate != "none"), null);
+    }
+
+    private static async Task<IResult> Status(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
+        ToResult(await services.Supervisor.ActorRef.Ask<IJobReply>(new JobCommands.GetStatus(new JobId(jobId), UserOf(user)), AskTimeout, cancellationToken));
+
+    private static async Task<IResult> Result(string jobId, ClaimsPrincipal user, [AsParameters] Services services, [FromQuery] bool? partial, CancellationToken cancellationToken) =>
+        ToResult(await services.Supervisor.ActorRef.Ask<IJobReply>(new JobCommands.GetResult(new JobId(jobId), UserOf(user), partial ?? false), AskTimeout, cancellationToken));
+
+    private static async Task<IResult> Cancel(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
+        ToResult(await services.Supervisor.ActorRef.Ask<IJobReply>(new JobCommands.CancelJob(new JobId(jobId), UserOf(user)), AskTimeout, cancellationToken));
+
+    private static async Task<IResult> List(HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
+    {
+        var limit = 10;
+        var text = http.Request.Query["limit"].ToString();
+        if (text.Length > 0 && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > 100))
+        {
+            return ErrorResults.Problem(400, "limit must be a whole number from 1 to 100");
+        }
+
+        var list = await services.Supervisor.ActorRef.Ask<JobSupervisor.JobList>(new JobSupervisor.ListJobs(UserOf(http.User), limit), AskTimeout, cancellationToken);
+        return TypedResults.Json(new { jobs = list.Jobs, count = list.Jobs.Count });
+    }
+
+    /// <summary>The one place where reply codes become status codes.</summary>
+    public static IResult ToResult(IJobReply reply) => reply switch
+    {
+        JobReplies.Status s => TypedResults.Json(s.View),
+        JobReplies.Result r => TypedResults.Json(r.View),
+        JobReplies.Cancelled c => TypedResults.Json(new { job_id = c.JobId.Value, status = JobStatuses.Cancelled }),
+        NotFound n => ErrorResults.Problem(404, $"job {n.JobId} not found"),
+        Forbidden => ErrorResults.Problem(403, "this job belongs to another user"),
+        NotFinished n => ErrorResults.Problem(400, $"the job is not completed (status: {n.Status})", new Dictionary<string, object?> { ["status"] = n.Status }),
+        AlreadyFinished a => ErrorResults.Problem(400, $"the job has already finished (status: {a.Status})", new Dictionary<string, object?> { ["status"] = a.Status }),
+        _ => ErrorResults.Problem(500, $"unexpected reply {reply.GetType().Name}"),
+    };
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

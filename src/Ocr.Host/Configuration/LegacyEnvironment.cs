@@ -1,0 +1,53 @@
+namespace Ocr.Host.Configuration;
+
+/// <summary>Maps the old service's flat environment names onto the "Ocr" section, in one place.</summary>
+public static class LegacyEnvironment
+{
+    private static readonly Dictionary<string, string> Names = new()
+    {
+        ["JWT_SECRET_KEY"] = nameof(OcrServiceOptions.JwtSecretKey),
+        ["JWT_ALGORITHM"] = nameof(OcrServiceOptions.JwtAlgorithm),
+        ["REDIS_URL"] = nameof(OcrServiceOptions.RedisUrl),
+        ["OCR_REDIS_DB"] = nameof(OcrServiceOptions.RedisDb),
+        ["OCR_MAX_FILE_SIZE_MB"] = nameof(OcrServiceOptions.MaxFileSizeMb),
+        ["OCR_ALLOWED_EXTENSIONS"] = nameof(OcrServiceOptions.AllowedExtensions),
+        ["OCR_GPU_THRESHOLD"] = nameof(OcrServiceOptions.GpuThreshold),
+        ["OCR_MODEL_GPU"] = nameof(OcrServiceOptions.ModelGpu),
+        ["OCR_MODEL_CPU"] = nameof(OcrServiceOptions.ModelCpu),
+        ["OCR_MAX_CONCURRENT_JOBS"] = nameof(OcrServiceOptions.MaxConcurrentJobs),
+        ["OCR_MAX_QUEUED_JOBS"] = nameof(OcrServiceOptions.MaxQueuedJobs),
+        ["OCR_JOB_TIMEOUT"] = nameof(OcrServiceOptions.JobTimeout),
+        ["OCR_CLEANUP_DELAY"] = nameof(OcrServiceOptions.CleanupDelay),
+        ["OCR_PDF_DPI"] = nameof(OcrServiceOptions.PdfDpi),
+        ["OCR_PDF_FORMAT"] = nameof(OcrServiceOptions.PdfFormat),
+        ["OCR_PDF_TEXT_LAYER"] = nameof(OcrServiceOptions.PdfTextLayer),
+        ["OCR_MAX_PAGE_PIXELS"] = nameof(OcrServiceOptions.MaxPagePixels),
+        ["OCR_ENGINES"] = nameof(OcrServiceOptions.Engines),
+        ["OCR_PAGE_ATTEMPTS"] = nameof(OcrServiceOptions.PageAttempts),
+        ["OCR_DATA_DIR"] = nameof(OcrServiceOptions.DataDir),
+        ["DEBUG"] = nameof(OcrServiceOptions.Debug),
+        ["ALLOWED_HOSTS"] = nameof(OcrServiceOptions.AllowedHosts),
+        ["CORS_ALLOWED_ORIGINS"] = nameof(OcrServiceOptions.CorsAllowedOrigins),
+        ["SECRET_KEY"] = nameof(OcrServiceOptions.SecretKey),
+        ["DATABASE_SERVICE_URL"] = nameof(OcrServiceOptions.DatabaseServiceUrl),
+        ["DATABASE_SERVICE_TOKEN"] = nameof(OcrServiceOptions.DatabaseServiceToken),
+        ["FILE_SERVICE_URL"] = nameof(OcrServiceOptions.FileServiceUrl),
+    };
+
+    public static IConfigurationBuilder AddLegacyEnvironment(this IConfigurationBuilder configuration)
+    {
+        var values = new Dictionary<string, string?>();
+        foreach (var (variable, property) in Names)
+        {
+            var value = Environment.GetEnvironmentVariable(variable);
+            if (value is not null)
+            {
+                values[$"{OcrServiceOptions.Section}:{property}"] = property == nameof(OcrServiceOptions.Debug) ? IsTrue(value).ToString() : value;
+            }
+        }
+
+        return configuration.AddInMemoryCollection(values);
+    }
+
+    private static bool IsTrue(string value) => value.Trim().ToLowerInvariant() is "true" or "1" or "yes" or "on";
+}

@@ -1,0 +1,102 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ocr.Host.Configuration;
+
+/// <summary>
+/// The service's settings (section "Ocr"). Defaults equal SPEC.md's; the legacy flat
+/// environment names (OCR_MAX_CONCURRENT_JOBS, ...) are mapped onto this section by
+/// <see cref="LegacyEnvironment"/>.
+/// </summary>
+public sealed class OcrServiceOptions : IValidatableObject
+{
+    public const string Section = "Ocr";
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "JWT_SECRET_KEY is required (the HS256 key that signs the portal's tokens)")]
+    public string? JwtSecretKey { get; set; }
+
+    public string JwtAlgorithm { get; set; } = "HS256";
+
+    public string? RedisUrl { get; set; }
+
+    [Range(0, 15)]
+    public int RedisDb { get; set; } = 2;
+
+    [Range(1, 4096)]
+    public int MaxFileSizeMb { get; set; } = 50;
+
+    public string AllowedExtensions { get; set; } = ".txt,.rtf,.pdf,.jpg,.jpeg,.png,.bmp,.tiff,.tif";
+
+    [Range(0, 1024)]
+    public double GpuThreshold { get; set; } = 0.5;
+
+    public string ModelGpu { get; set; } = "ppocr-v4-server";
+
+    public string ModelCpu { get; set; } = "tesseract";
+
+    [Range(1, 64)]
+    public int MaxConcurrentJobs { get; set; } = 3;
+
+    [Range(1, 100_000)]
+    public int MaxQueuedJobs { get; set; } = 100;
+
+    [Range(1, 86_400)]
+    public int JobTimeout { get; set; } = 300;
+
+    [Range(0, 86_400 * 30)]
+    public int CleanupDelay { get; set; } = 60;
+
+    [Range(50, 1200)]
+    public int PdfDpi { get; set; } = 400;
+
+    [RegularExpression("(?i)^(PNG|PGM|PPM|JPEG|JPG|TIFF|TIF)$", ErrorMessage = "OCR_PDF_FORMAT must be PNG, PGM, JPEG or TIFF")]
+    public string PdfFormat { get; set; } = "PNG";
+
+    [RegularExpression("(?i)^(auto|ignore)$", ErrorMessage = "OCR_PDF_TEXT_LAYER must be auto or ignore")]
+    public string PdfTextLayer { get; set; } = "auto";
+
+    [Range(1_000_000, 1_000_000_000)]
+    public long MaxPagePixels { get; set; } = 60_000_000;
+
+    [Range(0, 256)]
+    public int Engines { get; set; }
+
+    [Range(1, 10)]
+    public int PageAttempts { get; set; } = 3;
+
+    public string DataDir { get; set; } = "./data";
+
+    public bool Debug { get; set; }
+
+    public string AllowedHosts { get; set; } = "localhost,127.0.0.1";
+
+    public string CorsAllowedOrigins { get; set; } = "";
+
+    public string? SecretKey { get; set; }
+
+    public string? DatabaseServiceUrl { get; set; }
+
+    public string? DatabaseServiceToken { get; set; }
+
+    public string? FileServiceUrl { get; set; }
+
+    public long MaxFileSizeBytes => MaxFileSizeMb * 1024L * 1024L;
+
+    public IReadOnlySet<string> AllowedExtensionSet => AllowedExtensions
+        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(e => (e.StartsWith('.') ? e : "." + e).ToLowerInvariant())
+        .ToHashSet();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.Equals(JwtAlgorithm, "HS256", StringComparison.Ordinal))
+        {
+            yield return new ValidationResult($"JWT_ALGORITHM '{JwtAlgorithm}' is not supported: HS256 is the only algorithm accepted", [nameof(JwtAlgorithm)]);
+        }
+
+        var unknown = AllowedExtensionSet.Where(e => Pipeline.Documents.FileTypes.KindOf(e) is null).ToList();
+        if (unknown.Count > 0)
+        {
+            yield return new ValidationResult($"OCR_ALLOWED_EXTENSIONS names extensions the service cannot read: {string.Join(", ", unknown)}", [nameof(AllowedExtensions)]);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text;
+using System.Text.Json;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.HostFiltering;
+using Ocr.Actors.Jobs;
+using Ocr.Actors.Progress;
+using Ocr.Host.Api;
+using Ocr.Host.Auth;
+using Ocr.Host.Configuration;
+using Ocr.Host.Health;
+using Ocr.Host.Progress;
+using Ocr.Pipeline;
+using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Streams;
+using Scalar.AspNetCore;
+using Serilog;
+
+namespace Ocr.Host;
+
+/// <summary>Composes the service: settings, Akka, engines, auth, endpoints.</summary>
+public static class OcrHost
+{
+    public static WebApplication? Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddLegacyEnvironment();
+        if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls("http://0.0.0.0:8008");
+        }
+
+        var options = new OcrServiceOptions();
+        builder.Configuration.GetSection(OcrServiceOptions.Section).Bind(options);
+        var problems = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
+        {
+            foreach (var problem in problems)
+            {
+                Console.Error.WriteLine($"Configuration error: {problem.ErrorMessage}");
+            }
+
+            return null;
+        }
+
+        Directory.CreateDirectory(options.DataDir);
+        ConfigureLogging(builder);
+        ConfigureServices(builder, options);
+        var app = builder.Build();
+        ConfigurePipeline(app, options);
+        return app;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog(log => log
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}"));
+    }
+
+    private static void ConfigureServices(WebApplicationBuilder builder, OcrServiceOptions options)
+    {
+        var services = builder.Services;
+        services.AddOptions<OcrServiceOptions>().BindConfiguration(OcrServiceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(options);
+
+        var pipelineOptions = new PipelineOptions
+        {
+            PdfDpi = options.PdfDpi,
+            PdfFormat = options.PdfFormat,
+            PdfTextLayer = options.PdfTextLayer,
+            MaxPagePixels = options.MaxPagePixels,
+            EngineCount = options.Engines,
+            PageAttempts = options.PageAttempts,
+        };
+        services.AddSingleton(pipelineOptions);
+        services.AddSingleton(sp => new TesseractPool(sp.GetRequiredService<PipelineOptions>()));
+        services.AddSingleton<PagePipeline>();
+        services.AddSingleton(new JobOptions
+        {
+            MaxConcurrentJobs = options.MaxConcurrentJobs,
+            MaxQueuedJobs = options.MaxQueuedJobs,
+            JobTimeout = TimeSpan.FromSeconds(options.JobTimeout),
+            CleanupDelay = TimeSpan.FromSeconds(options.CleanupDelay),
+        });
+        services.AddSingleton<ProgressBroker>();
+        services.AddSingleton<ProgressFeed>();
+        services.AddSingleton<UploadReceiver>();
+        services.AddSingleton<GpuStatusHolder>();
+        services.AddHostedService<EngineWarmup>();
+
+        services.AddAkka("akkaocr", (akka, _) => akka
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .AddSqliteJournal(options.DataDir)
+            .AddOcrSerializer()
+            .AddJobActors()
+            .AddProgressFanOut());
+
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.AddSingleton(new JsonSerializerOptionsHolder(json));
+        services.AddSignalR(o => o.EnableDetailedErrors = false)
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+
+        services.AddSingleton(new JwtValidator(Encoding.UTF8.GetBytes(options.JwtSecretKey!), TimeProvider.System));
+        services.AddAuthentication(JwtAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            if (!context.ProblemDetails.Extensions.ContainsKey("error"))
+            {
+                context.ProblemDetails.Extensions["error"] = context.ProblemDetails.Detail ?? context.ProblemDetails.Title ?? "error";
+            }
+
+            if (options.Debug && context.HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error is { } error)
+            {
+                context.ProblemDetails.Extensions["exception"] = error.ToString();
+            }
+        });
+
+        services.Configure<HostFilteringOptions>(o =>
+        {
+            o.AllowedHosts = options.AllowedHosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            o.AllowEmptyHosts = true;
+        });
+        var origins = options.CorsAllowedOrigins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        services.AddCors(o => o.AddDefaultPolicy(policy =>
+        {
+            if (origins.Length > 0)
+            {
+                policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().AllowCredentials();
+            }
+        }));
+        services.AddOpenApi();
+    }
+
+    private static void ConfigurePipeline(WebApplication app, OcrServiceOptions options)
+    {
+        app.UseHostFiltering();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(TrimTrailingSlash);
+        app.UseCors();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/docs").AllowAnonymous();
+        app.MapHealthApi();
+        app.MapOcrApi();
+        app.MapProgressWebSocket();
+        app.MapHub<OcrHub>("/hubs/ocr");
+        app.Logger.LogInformation("AkkaOcr starting: data in {DataDir}, {Jobs} concurrent job(s), timeout {Timeout} s",
+            Path.GetFullPath(options.DataDir), options.MaxConcurrentJobs, options.JobTimeout);
+    }
+
+    /// <summary>Trailing slashes are optional on every path (the old service used them).</summary>
+    private static Task TrimTrailingSlash(HttpContext context, Func<Task> next)
+    {
+        var path = context.Request.Path.Value;
+        if (path is { Length: > 1 } && path.EndsWith('/'))
+        {
+            context.Request.Path = new PathString(path.TrimEnd('/'));
+        }
+
+        return next();
+    }
+}
+
+/// <summary>Loads every Tesseract engine and runs GPU detection at start-up, off the request path.</summary>
+public sealed class EngineWarmup(TesseractPool pool, GpuStatusHolder gpu, OcrServiceOptions options, ILogger<EngineWarmup> log) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = Task.Run(async () =>
+        {
+            gpu.Status = GpuDetector.Detect(options.GpuThreshold);
+            log.LogInformation("GPU detection: {Reason}", gpu.Status.Reason);
+            try
+            {
+                await pool.StartAsync();
+                log.LogInformation("{Count} Tesseract engine(s) loaded ({Model})", pool.Size, pool.ModelName);
+            }
+            catch (Exception e)
+            {
+                log.LogCritical(e, "Tesseract engines failed to load");
+            }
+        }, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
