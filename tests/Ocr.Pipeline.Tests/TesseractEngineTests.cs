@@ -16,6 +16,7 @@ public sealed class TesseractEngineTests(ITestOutputHelper output)
     [InlineData("images/tess_phototest_rotR.png", 0.05)]
     [InlineData("images/ocrmypdf_linn.png", 0.08)]
     [InlineData("images/uw3_line_010001.png", 0.10)]
+    [InlineData("images/sroie_457.jpg", 0.30)]
     public async Task A_real_eval_page_is_read_within_its_error_bound(string file, double maxCer)
     {
         using var document = await DocumentOpener.OpenAsync(EvalCorpus.PathOf(file), FileTypes.KindOf(Path.GetExtension(file))!.Value, null, Options, default);

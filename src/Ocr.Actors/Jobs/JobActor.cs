@@ -39,7 +39,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             }
         });
         Recover<IJobEvent>(e => _state = _state.Apply(e));
-        Command<RecoveryCompleted>(_ => OnRecovered());
+        Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<SubmitJob>(OnSubmit);
         Command<StartJob>(_ => OnStart());
@@ -139,6 +139,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
 
         var planned = PageSelection.Resolve(opened.Work.PageSelection, opened.Document.PageCount).ToArray();
+        _log.Info("Job {0}: {1} of {2} page(s) to do", _state.JobId, todo.Count, planned.Length);
         Persist(new PagesPlanned(_state.JobId!, opened.Document.PageCount, planned, DateTimeOffset.UtcNow), e =>
         {
             ApplyAndPublish(e);

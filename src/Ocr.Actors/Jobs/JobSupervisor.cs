@@ -33,7 +33,7 @@ public sealed class JobSupervisor : ReceivePersistentActor
         Recover<JobAccepted>(Index);
         Recover<JobFinished>(e => MarkEnded(e.JobId, e.Status));
         Recover<JobFileRemoved>(e => MarkCleaned(e.JobId));
-        Command<RecoveryCompleted>(_ => OnRecovered());
+        Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<SubmitJob>(OnSubmit);
         Command<GetStatus>(c => ForwardIfVisible(c, c.Requester));

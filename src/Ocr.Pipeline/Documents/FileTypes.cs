@@ -1,6 +1,9 @@
 namespace Ocr.Pipeline.Documents;
 
-/// <summary>Which extensions the service knows and what their first bytes must look like.</summary>
+/// <summary>
+/// Which extensions the service can read and what their first bytes must look like. Uploads are
+/// further limited to OCR_ALLOWED_EXTENSIONS (by default SPEC.md's list, without GIF/WebP/PNM).
+/// </summary>
 public static class FileTypes
 {
     /// <summary>Bytes of the file head that <see cref="Check"/> needs.</summary>
@@ -15,6 +18,11 @@ public static class FileTypes
         [".bmp"] = DocumentKind.Image,
         [".tif"] = DocumentKind.Tiff,
         [".tiff"] = DocumentKind.Tiff,
+        [".gif"] = DocumentKind.Image,
+        [".webp"] = DocumentKind.Image,
+        [".pbm"] = DocumentKind.Image,
+        [".pgm"] = DocumentKind.Image,
+        [".pnm"] = DocumentKind.Image,
         [".txt"] = DocumentKind.Text,
         [".rtf"] = DocumentKind.Rtf,
     };
@@ -38,6 +46,9 @@ public static class FileTypes
             ".jpg" or ".jpeg" => head.StartsWith(new byte[] { 0xFF, 0xD8, 0xFF }),
             ".bmp" => head.StartsWith("BM"u8),
             ".tif" or ".tiff" => head.StartsWith("II*\0"u8) || head.StartsWith("MM\0*"u8),
+            ".gif" => head.StartsWith("GIF87a"u8) || head.StartsWith("GIF89a"u8),
+            ".webp" => head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8),
+            ".pbm" or ".pgm" or ".pnm" => head.Length >= 2 && head[0] == (byte)'P' && head[1] is >= (byte)'1' and <= (byte)'6',
             ".rtf" => head.TrimStart(" \t\r\n"u8).StartsWith("{\\rtf"u8),
             ".txt" => LooksLikeText(head),
             _ => false,

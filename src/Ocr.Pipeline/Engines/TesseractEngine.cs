@@ -14,6 +14,9 @@ public sealed class TesseractEngine : IDisposable
     private const int PsmAuto = 3;
     private const int PsmSingleBlock = 6;
 
+    // A rotated reading this confident is not second-guessed.
+    private const double TrustedRotationConfidence = 0.80;
+
     private static readonly TesseractApi.CancelFunc CancelCallback = IsCancelled;
     private static readonly IntPtr CancelCallbackPointer = Marshal.GetFunctionPointerForDelegate(CancelCallback);
 
@@ -79,6 +82,22 @@ public sealed class TesseractEngine : IDisposable
         using var registration = cancellationToken.Register(SignalCancel);
         ResetCancel();
         var first = Read(image, PsmAuto, cancellationToken);
+        if (rotation != 0 && first.Confidence < TrustedRotationConfidence)
+        {
+            // OSD misreads some sparse pages (receipts) as upside down: check the page as it came.
+            image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, rotation / 90));
+            var upright = Read(image, PsmAuto, cancellationToken);
+            if (Score(upright) >= Score(first))
+            {
+                first = upright;
+                rotation = 0;
+            }
+            else
+            {
+                image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, (360 - rotation) / 90));
+            }
+        }
+
         if (LooksComplete(first))
         {
             return new PageRecognition(first.Text, first.Confidence, rotation, deskew, "psm3");
