@@ -15,7 +15,7 @@ public static class JobsAkkaExtensions
         akka.AddHocon(JournalSettings.SqliteHocon(JournalSettings.SqliteConnectionString(dataDirectory)), HoconAddMode.Prepend);
 
     public static AkkaConfigurationBuilder AddOcrSerializer(this AkkaConfigurationBuilder akka) =>
-        akka.WithCustomSerializer("ocr-json", [typeof(IOcrProtocolMember)], system => new OcrSerializer(system));
+        akka.AddHocon(OcrSerializer.BindingConfig, HoconAddMode.Prepend);
 
     public static AkkaConfigurationBuilder AddJobActors(this AkkaConfigurationBuilder akka) =>
         akka.WithActors((system, registry, resolver) =>

@@ -21,6 +21,15 @@ public sealed class OcrSerializer(ExtendedActorSystem system) : SerializerWithSt
         .Where(t => typeof(IOcrProtocolMember).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
         .ToFrozenDictionary(t => t.Name, t => t);
 
+    /// <summary>Binds this serializer to every protocol member (used by the host and by tests alike).</summary>
+    public static Akka.Configuration.Config BindingConfig { get; } = Akka.Configuration.ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serializers.ocr-json = "{{typeof(OcrSerializer).AssemblyQualifiedName}}"
+          serialization-bindings { "{{typeof(IOcrProtocolMember).AssemblyQualifiedName}}" = ocr-json }
+          serialization-identifiers { "{{typeof(OcrSerializer).AssemblyQualifiedName}}" = {{SerializerId}} }
+        }
+        """);
+
     public override int Identifier => SerializerId;
 
     public static IReadOnlyCollection<Type> KnownTypes => TypesByManifest.Values;

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using PigDocument = UglyToad.PdfPig.PdfDocument;
 
 namespace Ocr.Pipeline.Documents;
 
 /// <summary>
-/// A PDF read page by page: a page with a usable text layer gives that text; any other page is
+/// A PDF read page by page: a page whose text layer has real text (poppler's pdftotext) gives
+/// that text; any other page is
 /// rendered by poppler's pdftoppm (a separate process: poppler is GPL) at the job's DPI, lowered
 /// where the page would exceed the pixel budget.
 /// </summary>
@@ -19,10 +19,11 @@ public sealed partial class PdfDocument : IDocument
     private readonly long _maxPixels;
     private readonly string _format;
     private readonly IReadOnlyList<(double Width, double Height)> _pageSizes;
-    private readonly PigDocument? _textLayer;
+    private readonly bool _useTextLayer;
+    private bool? _columns;
 
     private PdfDocument(string path, string workDirectory, int dpi, long maxPixels, string format,
-        IReadOnlyList<(double, double)> pageSizes, PigDocument? textLayer)
+        IReadOnlyList<(double, double)> pageSizes, bool useTextLayer)
     {
         _path = path;
         _workDirectory = workDirectory;
@@ -30,7 +31,7 @@ public sealed partial class PdfDocument : IDocument
         _maxPixels = maxPixels;
         _format = format;
         _pageSizes = pageSizes;
-        _textLayer = textLayer;
+        _useTextLayer = useTextLayer;
     }
 
     public int PageCount => _pageSizes.Count;
@@ -51,24 +52,24 @@ public sealed partial class PdfDocument : IDocument
             throw new OcrDocumentException("the PDF has no pages");
         }
 
-        var textLayer = string.Equals(options.PdfTextLayer, "auto", StringComparison.OrdinalIgnoreCase) ? TryOpenTextLayer(path) : null;
+        var useTextLayer = string.Equals(options.PdfTextLayer, "auto", StringComparison.OrdinalIgnoreCase);
         var work = Path.Combine(Path.GetTempPath(), "akkaocr-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);
-        return new PdfDocument(path, work, dpi, options.MaxPagePixels, options.PdfFormat, sizes, textLayer);
+        return new PdfDocument(path, work, dpi, options.MaxPagePixels, options.PdfFormat, sizes, useTextLayer);
     }
 
     public async Task<LoadedPage> LoadPageAsync(int pageNumber, CancellationToken cancellationToken)
     {
         var (widthPt, heightPt) = _pageSizes[pageNumber - 1];
-        if (_textLayer is not null && HasTextLayer(pageNumber))
+        if (_useTextLayer)
         {
-            var text = await ProcessRunner.RunAsync("pdftotext",
-                ["-f", pageNumber.ToString(CultureInfo.InvariantCulture), "-l", pageNumber.ToString(CultureInfo.InvariantCulture), "-enc", "UTF-8", _path, "-"],
-                cancellationToken);
-            if (text.ExitCode == 0 && text.StandardOutput.Count(char.IsLetterOrDigit) >= MinimumTextLayerLetters)
+            // Layout mode keeps forms and tables row by row; a page set in text columns reads
+            // better in poppler's reading-order mode, which keeps each column together.
+            _columns ??= await DetectColumns(cancellationToken);
+            var text = await ExtractText(pageNumber, layout: !_columns.Value, cancellationToken);
+            if (text is not null && text.Count(char.IsLetterOrDigit) >= MinimumTextLayerLetters)
             {
-                return new TextPage(pageNumber, text.StandardOutput.Replace("\f", string.Empty).TrimEnd(), PageSources.TextLayer,
-                    (int)Math.Round(widthPt), (int)Math.Round(heightPt));
+                return new TextPage(pageNumber, text, PageSources.TextLayer, (int)Math.Round(widthPt), (int)Math.Round(heightPt));
             }
         }
 
@@ -111,6 +112,20 @@ public sealed partial class PdfDocument : IDocument
         }
     }
 
+    private async Task<bool> DetectColumns(CancellationToken cancellationToken)
+    {
+        var all = await ProcessRunner.RunAsync("pdftotext", ["-layout", "-enc", "UTF-8", _path, "-"], cancellationToken);
+        return all.ExitCode == 0 && ColumnLayout.DocumentHasTextColumns(all.StandardOutput);
+    }
+
+    private async Task<string?> ExtractText(int pageNumber, bool layout, CancellationToken cancellationToken)
+    {
+        var page = pageNumber.ToString(CultureInfo.InvariantCulture);
+        string[] args = layout ? ["-layout", "-f", page, "-l", page, "-enc", "UTF-8", _path, "-"] : ["-f", page, "-l", page, "-enc", "UTF-8", _path, "-"];
+        var result = await ProcessRunner.RunAsync("pdftotext", args, cancellationToken);
+        return result.ExitCode == 0 ? result.StandardOutput.Replace("\f", string.Empty).TrimEnd() : null;
+    }
+
     /// <summary>The requested DPI, lowered so the rendered page stays within the pixel budget.</summary>
     public static int DpiWithinBudget(double widthPt, double heightPt, int dpi, long maxPixels)
     {
@@ -122,32 +137,6 @@ public sealed partial class PdfDocument : IDocument
 
         var limit = (int)Math.Floor(Math.Sqrt(maxPixels / squareInches));
         return Math.Max(10, Math.Min(dpi, limit));
-    }
-
-    private bool HasTextLayer(int pageNumber)
-    {
-        try
-        {
-            var page = _textLayer!.GetPage(pageNumber);
-            return page.Letters.Count >= MinimumTextLayerLetters;
-        }
-        catch (Exception)
-        {
-            return false;
-        }
-    }
-
-    private static PigDocument? TryOpenTextLayer(string path)
-    {
-        try
-        {
-            return PigDocument.Open(path);
-        }
-        catch (Exception)
-        {
-            // No usable text layer (encrypted, damaged): every page is rendered and OCRed.
-            return null;
-        }
     }
 
     private static string Explain(string stderr)
@@ -178,7 +167,6 @@ public sealed partial class PdfDocument : IDocument
 
     public void Dispose()
     {
-        _textLayer?.Dispose();
         try
         {
             Directory.Delete(_workDirectory, recursive: true);

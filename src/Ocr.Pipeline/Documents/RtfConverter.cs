@@ -210,8 +210,12 @@ public static class RtfConverter
                 case "par" or "line" or "row" or "sect" or "page":
                     Emit("\n");
                     break;
-                case "tab" or "cell":
+                case "tab":
                     Emit("\t");
+                    break;
+                case "cell" or "nestcell":
+                    // Table cells are kept apart with '|' (the convention of common RTF-to-text tools).
+                    Emit("|");
                     break;
                 case "emdash":
                     Emit("\u2014");

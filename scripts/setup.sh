@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what AkkaOcr needs on a fresh Debian machine (run as root) and builds it.
+# Idempotent: packages already present are not reinstalled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONFIGURATION="${CONFIGURATION:-Release}"
+
+packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev poppler-utils redis-server python3 ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "setup: the .NET 10 SDK is required (dotnet not found on PATH)" >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet restore AkkaOcr.sln --verbosity quiet
+dotnet build AkkaOcr.sln -c "$CONFIGURATION" --no-restore --verbosity quiet -nologo

@@ -1,0 +1,127 @@
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Streams.TestKit;
+using Akka.TestKit.Xunit2;
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Streams;
+using Ocr.TestSupport;
+
+namespace Ocr.Pipeline.Tests;
+
+public sealed class PagePipelineTests : TestKit, IDisposable
+{
+    private readonly PipelineOptions _options = new() { PdfDpi = 150 };
+    private readonly TesseractPool _pool;
+    private readonly PagePipeline _pipeline;
+
+    public PagePipelineTests()
+    {
+        _pool = new TesseractPool(_options);
+        _pipeline = new PagePipeline(_pool, _options);
+    }
+
+    private static JobWork Work(string relative, string? pages = null) =>
+        new(EvalCorpus.PathOf(relative), FileTypes.KindOf(Path.GetExtension(relative))!.Value, pages, null, "eng", true);
+
+    [Fact]
+    public async Task A_multi_page_PDF_flows_through_page_by_page_in_order()
+    {
+        var work = Work("pdfs/ocrmypdf_cardinal.pdf", "2-3");
+        using var document = await _pipeline.OpenAsync(work, default);
+        var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
+        var probe = this.CreateManualSubscriberProbe<PageResult>();
+
+        _pipeline.Pages(document, todo, work, default).RunWith(Sink.FromSubscriber(probe), Sys.Materializer());
+        var subscription = await probe.ExpectSubscriptionAsync();
+        subscription.Request(10);
+
+        var second = await probe.ExpectNextAsync(TimeSpan.FromSeconds(60));
+        var third = await probe.ExpectNextAsync(TimeSpan.FromSeconds(60));
+        await probe.ExpectCompleteAsync();
+        second.PageNumber.ShouldBe(2);
+        third.PageNumber.ShouldBe(3);
+        // Pages 2 and 3 are the same scan turned 90 and 180 degrees: both come out upright.
+        second.Rotation.ShouldNotBe(0);
+        third.Rotation.ShouldBe(180);
+        var truth = EvalCorpus.GroundTruth("images/ocrmypdf_linn.png");
+        ErrorRate.Cer(truth, second.Text).ShouldBeLessThan(0.1);
+        ErrorRate.Cer(truth, third.Text).ShouldBeLessThan(0.1);
+    }
+
+    [Fact]
+    public async Task Pages_already_done_are_skipped_on_resume()
+    {
+        var work = Work("odd/garratts_3page_g4.tif");
+        using var document = await _pipeline.OpenAsync(work, default);
+
+        var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int> { 1, 2 });
+        var results = await _pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageResult>(), Sys.Materializer());
+
+        results.Select(r => r.PageNumber).ShouldBe([3]);
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_the_stream_and_leaves_the_engines_idle()
+    {
+        var work = Work("pdfs/ocrmypdf_cardinal.pdf");
+        using var document = await _pipeline.OpenAsync(work, default);
+        using var cancellation = new CancellationTokenSource();
+        var probe = this.CreateManualSubscriberProbe<PageResult>();
+        var killSwitch = _pipeline.Pages(document, [1, 2, 3, 4], work, cancellation.Token)
+            .ViaMaterialized(KillSwitches.Single<PageResult>(), Keep.Right)
+            .To(Sink.FromSubscriber(probe))
+            .Run(Sys.Materializer());
+        var subscription = await probe.ExpectSubscriptionAsync();
+        subscription.Request(10);
+        await Task.Delay(500);
+
+        killSwitch.Shutdown();
+        cancellation.Cancel();
+
+        await probe.ExpectCompleteAsync();
+        await AwaitConditionAsync(() => Task.FromResult(_pool.Busy == 0), TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task A_document_error_fails_the_stream_with_the_page_number()
+    {
+        var work = Work("odd/garratts_3page_g4.tif");
+        using var document = new FailingDocument();
+
+        var error = await Should.ThrowAsync<OcrDocumentException>(() =>
+            _pipeline.Pages(document, [1, 2], work, default).RunWith(Sink.Seq<PageResult>(), Sys.Materializer()));
+
+        error.Message.ShouldContain("page 2");
+        document.Attempts.ShouldBe(_options.PageAttempts);
+    }
+
+    /// <summary>A real document seam that fails page 2 transiently every time.</summary>
+    private sealed class FailingDocument : IDocument
+    {
+        public int Attempts;
+
+        public int PageCount => 2;
+
+        public Task<LoadedPage> LoadPageAsync(int pageNumber, CancellationToken cancellationToken)
+        {
+            if (pageNumber == 2)
+            {
+                Interlocked.Increment(ref Attempts);
+                throw new OcrPageException("render crashed", transient: true);
+            }
+
+            return Task.FromResult<LoadedPage>(new TextPage(pageNumber, "ok", PageSources.TextFile, 0, 0));
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    public new void Dispose()
+    {
+        _pool.Dispose();
+        base.Dispose();
+    }
+}
