@@ -76,6 +76,7 @@ public static class OcrHost
             MaxPagePixels = options.MaxPagePixels,
             EngineCount = options.Engines,
             PageAttempts = options.PageAttempts,
+            Preprocess = Enum.Parse<PreprocessMode>(options.Preprocess, ignoreCase: true),
         };
         services.AddSingleton(pipelineOptions);
         services.AddSingleton(sp => new TesseractPool(sp.GetRequiredService<PipelineOptions>()));

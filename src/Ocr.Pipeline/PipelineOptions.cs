@@ -27,6 +27,9 @@ public sealed record PipelineOptions
     /// <summary>First retry delay; doubled for each further attempt.</summary>
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Preprocessing of page images (OCR_PREPROCESS): auto, none or full.</summary>
+    public Engines.PreprocessMode Preprocess { get; init; } = Engines.PreprocessMode.Auto;
+
     /// <summary>Pages rendered ahead of the one being recognized, per job.</summary>
     public int Prefetch { get; init; } = 2;
 

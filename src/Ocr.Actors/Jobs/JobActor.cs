@@ -109,7 +109,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             _run = new Run(cancellation);
             Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(_run.Id), _options.JobTimeout);
             var spec = _state.Spec!;
-            var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate);
+            var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate, _pipeline.Options.Preprocess);
             var runId = _run.Id;
             _log.Info("Job {0}: processing {1} ({2} bytes)", _state.JobId, spec.FileName, spec.FileSize);
             _pipeline.OpenAsync(work, cancellation.Token).PipeTo(Self,

@@ -21,6 +21,7 @@ public static class LegacyEnvironment
         ["OCR_PDF_DPI"] = nameof(OcrServiceOptions.PdfDpi),
         ["OCR_PDF_FORMAT"] = nameof(OcrServiceOptions.PdfFormat),
         ["OCR_PDF_TEXT_LAYER"] = nameof(OcrServiceOptions.PdfTextLayer),
+        ["OCR_PREPROCESS"] = nameof(OcrServiceOptions.Preprocess),
         ["OCR_MAX_PAGE_PIXELS"] = nameof(OcrServiceOptions.MaxPagePixels),
         ["OCR_ENGINES"] = nameof(OcrServiceOptions.Engines),
         ["OCR_PAGE_ATTEMPTS"] = nameof(OcrServiceOptions.PageAttempts),

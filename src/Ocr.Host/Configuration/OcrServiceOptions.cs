@@ -54,6 +54,9 @@ public sealed class OcrServiceOptions : IValidatableObject
     [RegularExpression("(?i)^(auto|ignore)$", ErrorMessage = "OCR_PDF_TEXT_LAYER must be auto or ignore")]
     public string PdfTextLayer { get; set; } = "auto";
 
+    [RegularExpression("(?i)^(auto|none|full)$", ErrorMessage = "OCR_PREPROCESS must be auto, none or full")]
+    public string Preprocess { get; set; } = "auto";
+
     [Range(1_000_000, 1_000_000_000)]
     public long MaxPagePixels { get; set; } = 60_000_000;
 

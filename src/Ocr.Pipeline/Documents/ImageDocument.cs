@@ -85,6 +85,12 @@ public sealed class ImageDocument : IDocument
 
     private unsafe void CheckHeader()
     {
+        // Checked by hand first: Leptonica itself refuses absurd headers with a vaguer message.
+        if (DeclaredSize(_bytes) is var (declaredWidth, declaredHeight))
+        {
+            CheckSize(declaredWidth, declaredHeight);
+        }
+
         fixed (byte* data = _bytes)
         {
             if (LeptonicaApi.pixReadHeaderMem((IntPtr)data, (nuint)_bytes.Length, out _, out var width, out var height, out _, out _, out _) != 0)
@@ -94,6 +100,22 @@ public sealed class ImageDocument : IDocument
 
             CheckSize(width, height);
         }
+    }
+
+    /// <summary>Width and height as a BMP or PNG header states them, before anything is decoded.</summary>
+    private static (long Width, long Height)? DeclaredSize(ReadOnlySpan<byte> file)
+    {
+        if (file.Length >= 26 && file.StartsWith("BM"u8))
+        {
+            return (Math.Abs((long)BitConverter.ToInt32(file[18..22])), Math.Abs((long)BitConverter.ToInt32(file[22..26])));
+        }
+
+        if (file.Length >= 24 && file.StartsWith(new byte[] { 0x89, 0x50, 0x4E, 0x47 }))
+        {
+            return (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(file[16..20]), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(file[20..24]));
+        }
+
+        return null;
     }
 
     private void CheckSize(long width, long height)

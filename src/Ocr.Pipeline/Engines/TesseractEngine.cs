@@ -17,6 +17,9 @@ public sealed class TesseractEngine : IDisposable
     // A rotated reading this confident is not second-guessed.
     private const double TrustedRotationConfidence = 0.80;
 
+    // Below this mean word confidence, Auto tries the other recipes.
+    private const double ConfidentReading = 0.80;
+
     private static readonly TesseractApi.CancelFunc CancelCallback = IsCancelled;
     private static readonly IntPtr CancelCallbackPointer = Marshal.GetFunctionPointerForDelegate(CancelCallback);
 
@@ -66,12 +69,15 @@ public sealed class TesseractEngine : IDisposable
         }
 
         var deskew = 0.0;
-        image.Replace(pix =>
+        if (request.Preprocess != PreprocessMode.None)
         {
-            var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
-            deskew = confidence > 0 ? angle : 0;
-            return result;
-        });
+            image.Replace(pix =>
+            {
+                var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
+                deskew = confidence > 0 ? angle : 0;
+                return result;
+            });
+        }
 
         var rotation = request.AutoRotate ? DetectRotation(image) : 0;
         if (rotation != 0)
@@ -81,12 +87,13 @@ public sealed class TesseractEngine : IDisposable
 
         using var registration = cancellationToken.Register(SignalCancel);
         ResetCancel();
-        var first = Read(image, PsmAuto, cancellationToken);
+        var firstRecipe = request.Preprocess == PreprocessMode.Full ? PageRecipes.Full : PageRecipes.Plain;
+        var first = ReadWith(image, firstRecipe, PsmAuto, cancellationToken);
         if (rotation != 0 && first.Confidence < TrustedRotationConfidence)
         {
             // OSD misreads some sparse pages (receipts) as upside down: check the page as it came.
             image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, rotation / 90));
-            var upright = Read(image, PsmAuto, cancellationToken);
+            var upright = ReadWith(image, firstRecipe, PsmAuto, cancellationToken);
             if (Score(upright) >= Score(first))
             {
                 first = upright;
@@ -98,21 +105,58 @@ public sealed class TesseractEngine : IDisposable
             }
         }
 
-        if (LooksComplete(first))
+        var best = first;
+        if (request.Preprocess == PreprocessMode.Auto && !LooksConfident(first))
         {
-            return new PageRecognition(first.Text, first.Confidence, rotation, deskew, "psm3");
+            // A weak page is read again with other recipes; the most confident full reading wins.
+            Reading[] candidates =
+            [
+                first,
+                ReadWith(image, PageRecipes.Contrast, PsmAuto, cancellationToken),
+                ReadWith(image, PageRecipes.Binary, PsmAuto, cancellationToken),
+                ReadWith(image, PageRecipes.Plain, PsmSingleBlock, cancellationToken),
+            ];
+            best = Choose(candidates);
+        }
+        else if (request.Preprocess == PreprocessMode.None && !LooksComplete(first))
+        {
+            best = Choose([first, ReadWith(image, PageRecipes.Plain, PsmSingleBlock, cancellationToken)]);
         }
 
-        var second = Read(image, PsmSingleBlock, cancellationToken);
-        var better = Score(second) > Score(first) ? (second, "psm6") : (first, "psm3");
-        return new PageRecognition(better.Item1.Text, better.Item1.Confidence, rotation, deskew, better.Item2);
+        return new PageRecognition(best.Text, best.Confidence, rotation, deskew, best.Recipe);
     }
 
-    private static bool LooksComplete((string Text, double Confidence) reading) =>
-        reading.Text.Count(char.IsLetterOrDigit) >= 3 && reading.Confidence >= 0.5;
+    private sealed record Reading(string Text, double Confidence, string Recipe)
+    {
+        public int Letters { get; } = Text.Count(char.IsLetterOrDigit);
+    }
 
-    private static double Score((string Text, double Confidence) reading) =>
-        reading.Text.Count(char.IsLetterOrDigit) * reading.Confidence;
+    private static bool LooksComplete(Reading reading) => reading.Letters >= 3 && reading.Confidence >= 0.5;
+
+    private static bool LooksConfident(Reading reading) => reading.Letters >= 3 && reading.Confidence >= ConfidentReading;
+
+    private static double Score(Reading reading) => reading.Letters * reading.Confidence;
+
+    /// <summary>The most confident reading among those that found most of the text (confidence alone favours short readings).</summary>
+    private static Reading Choose(IReadOnlyList<Reading> readings)
+    {
+        var most = readings.Max(r => r.Letters);
+        return readings.Where(r => r.Letters >= most * 0.7).MaxBy(r => r.Confidence)!;
+    }
+
+    private Reading ReadWith(PageImage image, string recipe, int pageSegMode, CancellationToken cancellationToken)
+    {
+        var label = pageSegMode == PsmAuto ? recipe : $"{recipe}+psm{pageSegMode}";
+        if (recipe == PageRecipes.Plain)
+        {
+            var (text, confidence) = Read(image, pageSegMode, cancellationToken);
+            return new Reading(text, confidence, label);
+        }
+
+        using var prepared = PageRecipes.Apply(image, recipe);
+        var (preparedText, preparedConfidence) = Read(prepared, pageSegMode, cancellationToken);
+        return new Reading(preparedText, preparedConfidence, label);
+    }
 
     private int DetectRotation(PageImage image)
     {

@@ -53,4 +53,22 @@ internal static partial class LeptonicaApi
 
     [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial int setMsgSeverity(int severity);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixCopy(IntPtr destination, IntPtr source);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixBackgroundNormSimple(IntPtr pix, IntPtr mask, IntPtr gray);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixContrastNorm(IntPtr destination, IntPtr source, int sx, int sy, int minDiff, int smoothX, int smoothY);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixSauvolaBinarizeTiled(IntPtr pix, int windowHalfSize, float factor, int nx, int ny, IntPtr thresholds, out IntPtr binarized);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixMedianFilter(IntPtr pix, int width, int height);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixUnsharpMasking(IntPtr pix, int halfWidth, float fraction);
 }

@@ -33,6 +33,8 @@ public static class NativeLibraries
         _ = setenv("OMP_THREAD_LIMIT", "1", 1);
         NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
         _ = TesseractApi.TessVersion();
+        // Leptonica reports every decoding problem on stderr; the service reports them itself.
+        _ = LeptonicaApi.setMsgSeverity(6);
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)

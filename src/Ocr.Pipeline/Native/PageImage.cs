@@ -30,6 +30,9 @@ public sealed class PageImage : IDisposable
 
     public void SetResolution(int ppi) => LeptonicaApi.pixSetResolution(Handle, ppi, ppi);
 
+    /// <summary>An independent copy (recipes are tried on copies, the page itself stays as it came).</summary>
+    public PageImage Copy() => new(LeptonicaApi.pixCopy(IntPtr.Zero, Handle));
+
     /// <summary>Replaces this image by <paramref name="transform"/>'s result (when it returns one).</summary>
     internal void Replace(Func<IntPtr, IntPtr> transform)
     {

@@ -48,7 +48,7 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options)
 
     public Source<PageResult, NotUsed> Pages(IDocument document, IEnumerable<int> pages, JobWork work, CancellationToken cancellationToken)
     {
-        var request = new RecognitionRequest(work.Language, work.AutoRotate);
+        var request = new RecognitionRequest(work.Language, work.AutoRotate, work.Preprocess);
         return Source.From(pages)
             .SelectAsync(options.Prefetch, page => WithRetry(page, () => document.LoadPageAsync(page, cancellationToken), cancellationToken))
             .SelectAsync(pool.Size, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, cancellationToken), cancellationToken));

@@ -13,4 +13,11 @@ public sealed record PageResult(
     double DeskewAngle);
 
 /// <summary>What one job asks the pipeline for.</summary>
-public sealed record JobWork(string FilePath, Documents.DocumentKind Kind, string? PageSelection, int? Dpi, string Language, bool AutoRotate);
+public sealed record JobWork(
+    string FilePath,
+    Documents.DocumentKind Kind,
+    string? PageSelection,
+    int? Dpi,
+    string Language,
+    bool AutoRotate,
+    Engines.PreprocessMode Preprocess = Engines.PreprocessMode.Auto);

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Scanned-PDF throughput and peak memory of AkkaOcr, against pdftoppm + tesseract, in one run.
+
+Builds an image-only PDF of N pages from the eval scans (pdfunite), runs it through the service
+(OCR_PDF_DPI=300, text layers ignored) and times submit to completion; reads the host's peak
+resident memory (VmHWM). Then the baselines on the same pages at 300 dpi: the default CLI loop
+(pdftoppm then tesseract, page after page, default threading) and the ideal (pages pre-rendered,
+two single-threaded tesseract processes in parallel). Writes benchmarks/results/pdf-throughput.json.
+
+usage: python3 benchmarks/bench_pdf.py [--pages 50] [--memory-pages 30,300] [--skip-cli]
+"""
+import argparse, concurrent.futures, json, os, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_service import ROOT, start_host, stop_host, token, submit, request  # noqa: E402
+
+SCANS = ["pdfs/ocrmypdf_skew.pdf", "pdfs/textract_garratts_scan.pdf", "pdfs/ocrmypdf_cardinal.pdf"]
+
+
+def build_pdf(eval_dir, pages, work):
+    singles = []
+    for rel in SCANS:
+        src = os.path.join(eval_dir, rel)
+        n = int(next(l.split()[1] for l in subprocess.run(["pdfinfo", src], capture_output=True, text=True).stdout.splitlines() if l.startswith("Pages:")))
+        for p in range(1, n + 1):
+            out = os.path.join(work, f"{os.path.basename(rel)}-{p}.pdf")
+            subprocess.run(["pdfseparate", "-f", str(p), "-l", str(p), src, out], check=True)
+            singles.append(out)
+    chosen = [singles[i % len(singles)] for i in range(pages)]
+    target = os.path.join(work, f"scanned-{pages}.pdf")
+    subprocess.run(["pdfunite", *chosen, target], check=True)
+    return target
+
+
+def run_service(pdf, extra_env):
+    host, base, data = start_host(dict(extra_env, OCR_PDF_DPI="300", OCR_PDF_TEXT_LAYER="ignore", OCR_JOB_TIMEOUT="86400"))
+    try:
+        tok = token()
+        started = time.time()
+        jid = submit(base, tok, pdf)
+        peak = 0
+        while True:
+            _, st = request("GET", f"{base}/api/ocr/job/{jid}/status/", headers={"Authorization": "Bearer " + tok})
+            with open(f"/proc/{host.pid}/status") as f:
+                peak = max(peak, next(int(l.split()[1]) for l in f if l.startswith("VmHWM")))
+            if st.get("status") in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.5)
+        return time.time() - started, peak / 1024, st
+    finally:
+        stop_host(host)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval", default=os.path.join(ROOT, "..", "shared", "eval"))
+    ap.add_argument("--pages", type=int, default=50)
+    ap.add_argument("--memory-pages", default="30,300")
+    ap.add_argument("--skip-cli", action="store_true")
+    args = ap.parse_args()
+    eval_dir = os.path.abspath(args.eval)
+    work = tempfile.mkdtemp(prefix="akkaocr-pdfbench-")
+    out = {"cores": os.cpu_count()}
+
+    pdf = build_pdf(eval_dir, args.pages, work)
+    wall, peak, st = run_service(pdf, {})
+    out["service"] = {"pages": args.pages, "wall_s": round(wall, 1), "pages_per_s": round(args.pages / wall, 3), "peak_rss_mb": round(peak), "status": st.get("status")}
+    print(f"service: {args.pages} pages in {wall:.1f} s = {args.pages / wall:.2f} pages/s, peak RSS {peak:.0f} MB ({st.get('status')})")
+
+    if not args.skip_cli:
+        env1 = dict(os.environ, OMP_THREAD_LIMIT="1")
+        envd = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+        started = time.time()
+        for p in range(1, args.pages + 1):
+            base = os.path.join(work, f"cli-{p}")
+            subprocess.run(["pdftoppm", "-r", "300", "-f", str(p), "-l", str(p), "-singlefile", "-png", pdf, base], check=True)
+            subprocess.run(["tesseract", base + ".png", base], capture_output=True, env=envd)
+        cli = time.time() - started
+        for p in range(1, args.pages + 1):
+            subprocess.run(["pdftoppm", "-r", "300", "-gray", "-f", str(p), "-l", str(p), "-singlefile", pdf, os.path.join(work, f"pre-{p}")], check=True)
+        started = time.time()
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda p: subprocess.run(["tesseract", os.path.join(work, f"pre-{p}.pgm"), os.path.join(work, f"pre-{p}")],
+                                                   capture_output=True, env=env1), range(1, args.pages + 1)))
+        ideal = time.time() - started
+        out["cli_default_loop"] = {"wall_s": round(cli, 1), "pages_per_s": round(args.pages / cli, 3)}
+        out["ideal_two_parallel_prerendered"] = {"wall_s": round(ideal, 1), "pages_per_s": round(args.pages / ideal, 3)}
+        out["service_vs_cli_loop"] = round(cli / wall, 2)
+        out["service_vs_ideal"] = round(ideal / wall, 2)
+        print(f"pdftoppm+tesseract loop (default threads): {cli:.1f} s; ideal 2x single-thread over pre-rendered pages: {ideal:.1f} s")
+        print(f"service = {cli / wall:.2f}x the CLI loop, {ideal / wall:.2f}x the ideal")
+
+    memory = {}
+    for n in [int(x) for x in args.memory_pages.split(",") if x]:
+        wall_n, peak_n, st_n = run_service(build_pdf(eval_dir, n, work), {})
+        memory[n] = {"peak_rss_mb": round(peak_n), "wall_s": round(wall_n, 1), "status": st_n.get("status")}
+        print(f"memory: {n} pages -> peak RSS {peak_n:.0f} MB in {wall_n:.0f} s")
+    out["memory"] = memory
+    os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "benchmarks", "results", "pdf-throughput.json"), "w") as f:
+        json.dump(out, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
