@@ -94,7 +94,9 @@ public static class OcrHost
         services.AddSingleton<GpuStatusHolder>();
         services.AddHostedService<EngineWarmup>();
 
+        var akkaConfig = Path.Combine(AppContext.BaseDirectory, "hocon", "akka.conf");
         services.AddAkka("akkaocr", (akka, _) => akka
+            .AddHocon(Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(akkaConfig)), HoconAddMode.Append)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

@@ -79,6 +79,54 @@ public sealed class JobSupervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_finished_job_whose_actor_was_passivated_still_answers_from_its_journal()
+    {
+        var options = new JobOptions { CleanupDelay = TimeSpan.Zero, IdleBeforePassivation = TimeSpan.FromMilliseconds(200) };
+        var (system, supervisor) = Start(options);
+        try
+        {
+            var id = JobId.New();
+            await supervisor.Ask<IJobReply>(new JobCommands.SubmitJob(id, Alice, TextSpec("still here"), DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+            await WaitTerminal(supervisor, id);
+            var child = await system.ActorSelection($"/user/jobs/{id}").ResolveOne(TimeSpan.FromSeconds(5));
+            var watcher = system.ActorOf(Props.Create(() => new DeathWatcher(child)));
+            (await watcher.Ask<string>("stopped?", TimeSpan.FromSeconds(10))).ShouldBe("stopped");
+
+            var result = await supervisor.Ask<IJobReply>(new JobCommands.GetResult(id, Alice), TimeSpan.FromSeconds(10));
+
+            result.ShouldBeOfType<Result>().View.ExtractedText.ShouldBe("still here");
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    private sealed class DeathWatcher : ReceiveActor
+    {
+        private IActorRef? _asker;
+        private bool _stopped;
+
+        public DeathWatcher(IActorRef target)
+        {
+            Context.Watch(target);
+            Receive<Terminated>(_ =>
+            {
+                _stopped = true;
+                _asker?.Tell("stopped");
+            });
+            Receive<string>(_ =>
+            {
+                _asker = Sender;
+                if (_stopped)
+                {
+                    Sender.Tell("stopped");
+                }
+            });
+        }
+    }
+
+    [Fact]
     public async Task A_full_queue_answers_QueueFull_and_persists_nothing()
     {
         var (system, supervisor) = Start(new JobOptions { MaxQueuedJobs = 0 });

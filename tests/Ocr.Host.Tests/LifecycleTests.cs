@@ -52,6 +52,21 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task A_one_page_job_submitted_after_a_long_PDF_finishes_first()
+    {
+        await using var host = new HostProcess();
+        await host.StartAsync();
+        using var client = host.Client();
+        var longJob = await client.SubmitOkAsync("long.pdf", await File.ReadAllBytesAsync(LongPdf));
+        await client.WaitAsync(longJob, TimeSpan.FromSeconds(60), until: s => s["status"].Text() == "processing");
+
+        var shortJob = await client.SubmitOkAsync("page.tif", await File.ReadAllBytesAsync(EvalCorpus.PathOf("images/tess_phototest.tif")));
+        (await client.WaitAsync(shortJob, TimeSpan.FromMinutes(2)))["status"].Text().ShouldBe("completed");
+
+        (await client.StatusAsync(longJob))["status"].Text().ShouldBe("processing");
+    }
+
+    [Fact]
     public async Task A_job_over_the_timeout_fails_with_an_error_that_says_so()
     {
         await using var host = new HostProcess(new Dictionary<string, string> { ["OCR_JOB_TIMEOUT"] = "2" });

@@ -53,6 +53,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<StreamFailed>(f => OnStreamFailed(f));
         Command<TimedOut>(t => OnTimedOut(t));
         Command<CleanupDue>(_ => OnCleanupDue());
+        Command<ReceiveTimeout>(_ => Context.Parent.Tell(new JobSupervisor.Passivate(_state.JobId ?? new JobId(Self.Path.Name))));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of job {0} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -71,6 +72,17 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         if (_state.IsTerminal && !_state.FileCleaned)
         {
             ScheduleCleanup();
+        }
+
+        PassivateWhenIdle();
+    }
+
+    /// <summary>A finished job whose upload is gone has nothing left to do: it stops after a quiet spell.</summary>
+    private void PassivateWhenIdle()
+    {
+        if (_state.IsTerminal && _state.FileCleaned)
+        {
+            Context.SetReceiveTimeout(_options.IdleBeforePassivation);
         }
     }
 
@@ -276,6 +288,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         {
             _state = _state.Apply(e);
             Context.Parent.Tell(new JobSupervisor.JobFileCleaned(_state.JobId!));
+            PassivateWhenIdle();
         });
     }
 

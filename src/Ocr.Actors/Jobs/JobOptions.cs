@@ -12,4 +12,7 @@ public sealed record JobOptions
     public TimeSpan CleanupDelay { get; init; } = TimeSpan.FromSeconds(60);
 
     public int SnapshotEvery { get; init; } = 50;
+
+    /// <summary>How long a finished, cleaned-up job's actor stays in memory without messages.</summary>
+    public TimeSpan IdleBeforePassivation { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -21,6 +21,7 @@ public sealed class JobSupervisor : ReceivePersistentActor
     private readonly Dictionary<UserId, List<JobId>> _byUser = [];
     private readonly LinkedList<JobId> _queue = new();
     private readonly HashSet<JobId> _running = [];
+    private readonly Dictionary<JobId, List<(object Message, IActorRef Sender)>> _passivating = [];
     private long _completed;
     private long _failed;
     private long _cancelled;
@@ -44,6 +45,8 @@ public sealed class JobSupervisor : ReceivePersistentActor
         Command<Ping>(_ => Sender.Tell(new Pong(_running.Count, _queue.Count)));
         Command<JobEnded>(OnJobEnded);
         Command<Accepted>(_ => { }); // a recovered child confirming a re-sent submission
+        Command<Passivate>(OnPassivate);
+        Command<Terminated>(OnChildStopped);
         Command<JobFileCleaned>(c =>
         {
             if (_jobs.TryGetValue(c.JobId, out var entry) && !entry.Cleaned)
@@ -132,7 +135,47 @@ public sealed class JobSupervisor : ReceivePersistentActor
         }
         else
         {
-            ChildFor(command.JobId).Forward(command);
+            Deliver(command.JobId, command, Sender);
+        }
+    }
+
+    /// <summary>Sends to the job's actor, holding messages back while an idle one is stopping.</summary>
+    private void Deliver(JobId id, object message, IActorRef sender)
+    {
+        if (_passivating.TryGetValue(id, out var held))
+        {
+            held.Add((message, sender));
+        }
+        else
+        {
+            ChildFor(id).Tell(message, sender);
+        }
+    }
+
+    /// <summary>A finished, cleaned-up job's actor asked to stop: its state lives on in the journal.</summary>
+    private void OnPassivate(Passivate passivate)
+    {
+        var child = Context.Child(passivate.JobId.Value);
+        if (child.IsNobody() || _passivating.ContainsKey(passivate.JobId) || _running.Contains(passivate.JobId) || _queue.Contains(passivate.JobId))
+        {
+            return;
+        }
+
+        _passivating[passivate.JobId] = [];
+        Context.Watch(child);
+        child.Tell(PoisonPill.Instance);
+    }
+
+    private void OnChildStopped(Terminated terminated)
+    {
+        var id = new JobId(terminated.ActorRef.Path.Name);
+        if (_passivating.Remove(id, out var held) && held.Count > 0)
+        {
+            var child = ChildFor(id);
+            foreach (var (message, sender) in held)
+            {
+                child.Tell(message, sender);
+            }
         }
     }
 
@@ -142,7 +185,8 @@ public sealed class JobSupervisor : ReceivePersistentActor
             ? list.AsEnumerable().Reverse().Take(query.Limit).ToList()
             : [];
         var timeout = TimeSpan.FromSeconds(5);
-        var asks = ids.Select(id => ChildFor(id).Ask<IJobReply>(new GetStatus(id, query.User), timeout)).ToList();
+        // Through Self, so that a job whose actor is stopping (passivation) is still answered.
+        var asks = ids.Select(id => Self.Ask<IJobReply>(new GetStatus(id, query.User), timeout)).ToList();
         Task.WhenAll(asks).PipeTo(Sender,
             success: replies => new JobList(replies.OfType<JobReplies.Status>().Select(s => s.View).ToList()),
             failure: e => new Akka.Actor.Status.Failure(e));
@@ -209,6 +253,8 @@ public sealed class JobSupervisor : ReceivePersistentActor
     public sealed record JobEnded(JobId JobId, string Status) : IOcrProtocolMember;
 
     public sealed record JobFileCleaned(JobId JobId) : IOcrProtocolMember;
+
+    public sealed record Passivate(JobId JobId) : IOcrProtocolMember;
 
     public sealed record ListJobs(UserId User, int Limit) : IOcrProtocolMember;
 

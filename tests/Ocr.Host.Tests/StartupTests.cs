@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Ocr.TestSupport;
+
+namespace Ocr.Host.Tests;
+
+public sealed class StartupTests
+{
+    private static async Task<(int ExitCode, string Output)> RunHost(Dictionary<string, string?> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(HostProcess.HostDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("JWT_SECRET_KEY");
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await error);
+    }
+
+    [Fact]
+    public async Task Without_JWT_SECRET_KEY_the_host_refuses_to_start_and_names_the_setting()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "akkaocr-nokey-" + Guid.NewGuid().ToString("N"));
+
+        var (exitCode, output) = await RunHost(new() { ["OCR_DATA_DIR"] = data, ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" });
+
+        exitCode.ShouldNotBe(0);
+        output.ShouldContain("JWT_SECRET_KEY");
+    }
+
+    [Theory]
+    [InlineData("OCR_MAX_CONCURRENT_JOBS", "0")]
+    [InlineData("OCR_PDF_FORMAT", "GIF")]
+    [InlineData("JWT_ALGORITHM", "RS256")]
+    [InlineData("OCR_ALLOWED_EXTENSIONS", ".exe,.png")]
+    public async Task A_bad_setting_stops_start_up_with_a_message(string name, string value)
+    {
+        var (exitCode, output) = await RunHost(new()
+        {
+            ["JWT_SECRET_KEY"] = HostProcess.Secret,
+            ["OCR_DATA_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-bad-" + Guid.NewGuid().ToString("N")),
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            [name] = value,
+        });
+
+        exitCode.ShouldNotBe(0);
+        output.ShouldContain("Configuration error");
+    }
+
+    [Fact]
+    public async Task The_token_command_mints_a_token_the_service_accepts()
+    {
+        var (exitCode, output) = await RunHost(new() { ["JWT_SECRET_KEY"] = HostProcess.Secret }, "token", "--user", "carol");
+        exitCode.ShouldBe(0);
+        await using var host = new HostProcess();
+        await host.StartAsync();
+        using var client = host.Client(user: null);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", output.Trim());
+
+        (await client.GetAsync("/api/ocr/jobs/")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+    }
+}
