@@ -67,6 +67,24 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task The_pages_and_dpi_fields_select_and_render_only_those_pages()
+    {
+        await using var host = new HostProcess();
+        await host.StartAsync();
+        using var client = host.Client();
+
+        var jobId = await client.SubmitOkAsync("cardinal.pdf", await File.ReadAllBytesAsync(LongPdf), new Dictionary<string, string> { ["pages"] = "3", ["dpi"] = "200" });
+        (await client.WaitAsync(jobId, TimeSpan.FromMinutes(2)))["status"].Text().ShouldBe("completed");
+        var result = await client.ResultAsync(jobId);
+
+        var page = result["pages"]!.AsArray().Single()!;
+        page["page_number"]!.GetValue<int>().ShouldBe(3);
+        page["rotation"]!.GetValue<int>().ShouldBe(180);
+        page["width"]!.GetValue<int>().ShouldBeLessThan(2000);
+        ErrorRate.Cer(EvalCorpus.GroundTruth("images/ocrmypdf_linn.png"), page["text"].Text()).ShouldBeLessThan(0.1);
+    }
+
+    [Fact]
     public async Task A_job_over_the_timeout_fails_with_an_error_that_says_so()
     {
         await using var host = new HostProcess(new Dictionary<string, string> { ["OCR_JOB_TIMEOUT"] = "2" });
