@@ -75,9 +75,11 @@ public sealed partial class PdfDocument : IDocument
 
         var dpi = DpiWithinBudget(widthPt, heightPt, _dpi, _maxPixels);
         var prefix = Path.Combine(_workDirectory, $"page-{pageNumber}");
+        // PNG and PGM are both lossless and give the same gray pixels; the page file is read back
+        // at once and deleted, so it is written as an uncompressed greymap (PNG compression of a
+        // 300-dpi page costs ~1.4 s of CPU and pdftoppm's PNG is RGB even with -gray).
         var (formatArgs, extension) = _format.ToUpperInvariant() switch
         {
-            "PNG" => (new[] { "-png" }, ".png"),
             "JPEG" or "JPG" => (new[] { "-jpeg" }, ".jpg"),
             "TIFF" or "TIF" => (new[] { "-tiff" }, ".tif"),
             _ => (Array.Empty<string>(), ".pgm"),
