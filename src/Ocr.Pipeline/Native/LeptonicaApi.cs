@@ -71,4 +71,10 @@ internal static partial class LeptonicaApi
 
     [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial IntPtr pixUnsharpMasking(IntPtr pix, int halfWidth, float fraction);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixClone(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixGetRefcount(IntPtr pix);
 }

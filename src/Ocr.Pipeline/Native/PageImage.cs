@@ -37,8 +37,15 @@ public sealed class PageImage : IDisposable
     internal void Replace(Func<IntPtr, IntPtr> transform)
     {
         var next = transform(Handle);
-        if (next == IntPtr.Zero || next == _pix)
+        if (next == IntPtr.Zero)
         {
+            return;
+        }
+
+        if (next == _pix)
+        {
+            // Leptonica returns a clone (same pixels, reference count + 1) when nothing changed: drop that reference.
+            LeptonicaApi.pixDestroy(ref next);
             return;
         }
 
