@@ -139,10 +139,10 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
 
         _run.Document = opened.Document;
-        IReadOnlyList<int> todo;
+        int[] planned;
         try
         {
-            todo = PagePipeline.PagesToDo(opened.Work, opened.Document.PageCount, _state.Pages.Keys.ToHashSet());
+            planned = PageSelection.Resolve(opened.Work.PageSelection, opened.Document.PageCount).ToArray();
         }
         catch (OcrDocumentException e)
         {
@@ -150,7 +150,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var planned = PageSelection.Resolve(opened.Work.PageSelection, opened.Document.PageCount).ToArray();
+        // A resumed job skips the pages it already persisted.
+        var todo = planned.Where(page => !_state.Pages.ContainsKey(page)).ToList();
         _log.Info("Job {0}: {1} of {2} page(s) to do", _state.JobId, todo.Count, planned.Length);
         Persist(new PagesPlanned(_state.JobId!, opened.Document.PageCount, planned, DateTimeOffset.UtcNow), e =>
         {
