@@ -32,10 +32,11 @@ var materializer = system.Materializer();
 var configurations = modes.Select(m => (Mode: Enum.Parse<PreprocessMode>(m, ignoreCase: true), Rotate: true)).ToList();
 configurations.Add((PreprocessMode.Auto, false));
 var report = new List<object>();
-Console.WriteLine($"{"configuration",-22} {"all",7} {"receipts",9} {"documents",10} {"rotated",8} {"pdfs",7} {"odd",7} {"s/page",7}");
+Console.WriteLine($"{"configuration",-22} {"all",7} {"receipts",9} {"documents",10} {"rotated",8} {"pdfs",7} {"odd",7} {"WER all",8} {"s/page",7}");
 foreach (var (mode, rotate) in configurations)
 {
     var cers = new Dictionary<string, double>();
+    var wers = new Dictionary<string, double>();
     var pages = 0;
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     foreach (var file in files)
@@ -58,6 +59,7 @@ foreach (var (mode, rotate) in configurations)
         }
 
         cers[relative] = ErrorRate.Cer(EvalCorpus.GroundTruth(relative), text);
+        wers[relative] = ErrorRate.Wer(EvalCorpus.GroundTruth(relative), text);
     }
 
     var seconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / Math.Max(1, pages);
@@ -71,11 +73,13 @@ foreach (var (mode, rotate) in configurations)
         rotated = Mean(k => k.Contains("rot") || k.Contains("cardinal")),
         pdfs = Mean(k => k.StartsWith("pdfs")),
         odd = Mean(k => k.StartsWith("odd")),
+        wer_all = wers.Values.Average(),
         cpu_seconds_per_page = seconds,
         files = cers,
+        files_wer = wers,
     };
     report.Add(row);
-    Console.WriteLine($"{row.configuration,-22} {row.all,7:P1} {row.receipts,9:P1} {row.documents,10:P1} {row.rotated,8:P1} {row.pdfs,7:P1} {row.odd,7:P1} {seconds,7:F2}");
+    Console.WriteLine($"{row.configuration,-22} {row.all,7:P1} {row.receipts,9:P1} {row.documents,10:P1} {row.rotated,8:P1} {row.pdfs,7:P1} {row.odd,7:P1} {row.wer_all,8:P1} {seconds,7:F2}");
 }
 
 var root = new DirectoryInfo(AppContext.BaseDirectory);

@@ -12,6 +12,33 @@ public static partial class ErrorRate
         return t.Length == 0 ? (p.Length == 0 ? 0 : 1) : (double)Levenshtein(t, p) / t.Length;
     }
 
+    /// <summary>Word error rate: word-level Levenshtein over the ground truth's word count.</summary>
+    public static double Wer(string truth, string predicted, bool ignoreCase = true)
+    {
+        var t = Normalize(truth, ignoreCase).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var p = Normalize(predicted, ignoreCase).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (t.Length == 0)
+        {
+            return p.Length == 0 ? 0 : 1;
+        }
+
+        var previous = Enumerable.Range(0, p.Length + 1).ToArray();
+        var current = new int[p.Length + 1];
+        for (var i = 1; i <= t.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= p.Length; j++)
+            {
+                var cost = t[i - 1] == p[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return (double)previous[p.Length] / t.Length;
+    }
+
     private static string Normalize(string text, bool ignoreCase)
     {
         var collapsed = Whitespace().Replace(text, " ").Trim();
