@@ -187,8 +187,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var gpu = false;
-        Finish(new JobCompleted(_state.JobId!, _pipeline.ModelUsedFor(_state.Pages.Values, _state.Spec!.Language), gpu, DateTimeOffset.UtcNow));
+        // Tesseract is the only engine so far and it runs on the CPU.
+        Finish(new JobCompleted(_state.JobId!, _pipeline.ModelUsedFor(_state.Pages.Values, _state.Spec!.Language), GpuUsed: false, DateTimeOffset.UtcNow));
     }
 
     private void OnStreamFailed(StreamFailed failed)

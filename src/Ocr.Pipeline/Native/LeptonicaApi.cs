@@ -70,9 +70,6 @@ internal static partial class LeptonicaApi
     internal static partial IntPtr pixMedianFilter(IntPtr pix, int width, int height);
 
     [LibraryImport(NativeLibraries.Leptonica)]
-    internal static partial IntPtr pixUnsharpMasking(IntPtr pix, int halfWidth, float fraction);
-
-    [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial IntPtr pixClone(IntPtr pix);
 
     [LibraryImport(NativeLibraries.Leptonica)]

@@ -33,8 +33,6 @@ internal static partial class TesseractApi
     [LibraryImport(NativeLibraries.Tesseract)]
     internal static partial void TessBaseAPISetImage2(IntPtr handle, IntPtr pix);
 
-    [LibraryImport(NativeLibraries.Tesseract)]
-    internal static partial void TessBaseAPISetSourceResolution(IntPtr handle, int ppi);
 
     [LibraryImport(NativeLibraries.Tesseract)]
     internal static partial int TessBaseAPIRecognize(IntPtr handle, IntPtr monitor);
@@ -42,8 +40,6 @@ internal static partial class TesseractApi
     [LibraryImport(NativeLibraries.Tesseract)]
     internal static partial IntPtr TessBaseAPIGetUTF8Text(IntPtr handle);
 
-    [LibraryImport(NativeLibraries.Tesseract)]
-    internal static partial int TessBaseAPIMeanTextConf(IntPtr handle);
 
     [LibraryImport(NativeLibraries.Tesseract)]
     internal static partial IntPtr TessBaseAPIAllWordConfidences(IntPtr handle);
