@@ -7,34 +7,59 @@ using Ocr.Pipeline;
 using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
 using Ocr.Pipeline.Native;
+using Ocr.Pipeline.Neural;
 using Ocr.Pipeline.Streams;
 using Ocr.TestSupport;
 
-// Accuracy of the page pipeline on ../shared/eval per preprocessing mode and with/without
-// orientation detection: CER (case-insensitive) per group, and CPU seconds per page.
-// usage: dotnet run -c Release --project benchmarks/Ocr.Benchmarks [-- modes auto,none,full] [--dpi 300]
+// Accuracy of the page pipeline on ../shared/eval per engine, preprocessing mode and with/without
+// orientation detection: CER (case-insensitive) per group, WER, CPU seconds per page, and each
+// page's confidence beside its CER (for calibration).
+// usage: dotnet run -c Release --project benchmarks/Ocr.Benchmarks [-- --runs tesseract:none,tesseract:auto,...]
+//        [--dpi 300] [--out accuracy-by-mode.json] [--only substring]
+// A run is ENGINE:MODE[:norotate]; ENGINE is tesseract, neural or auto (auto = tesseract, escalating to neural).
 NativeLibraries.EnsureLoaded();
-var modes = Arg("modes", "none,auto,full").Split(',');
+var runs = Arg("runs", "tesseract:none,tesseract:auto,tesseract:full,tesseract:auto:norotate,neural:auto,auto:auto").Split(',');
 var dpi = int.Parse(Arg("dpi", "300"));
+var only = Arg("only", "");
+var escalateBelow = double.Parse(Arg("escalate-below", "0.75"), System.Globalization.CultureInfo.InvariantCulture);
 var files = Directory.GetFiles(EvalCorpus.Root, "*.gt.txt", SearchOption.AllDirectories)
     .Select(gt => Directory.GetFiles(Path.GetDirectoryName(gt)!, Path.GetFileName(gt)[..^7] + ".*").FirstOrDefault(f => !f.EndsWith(".gt.txt")))
     .Where(f => f is not null && FileTypes.KindOf(Path.GetExtension(f)!) is DocumentKind.Image or DocumentKind.Tiff or DocumentKind.Pdf)
     .Select(f => f!)
+    .Where(f => f.Contains(only, StringComparison.Ordinal))
     .Order()
     .ToList();
 
-var options = new PipelineOptions { PdfDpi = dpi, PdfFormat = "PGM", PdfTextLayer = "ignore" };
+var options = new PipelineOptions { PdfDpi = dpi, PdfFormat = "PGM", PdfTextLayer = "ignore", EscalateBelow = escalateBelow };
 using var pool = new TesseractPool(options);
 await pool.StartAsync();
-var pipeline = new PagePipeline(pool, options);
 using var system = ActorSystem.Create("bench");
 var materializer = system.Materializer();
-var configurations = modes.Select(m => (Mode: Enum.Parse<PreprocessMode>(m, ignoreCase: true), Rotate: true)).ToList();
-configurations.Add((PreprocessMode.Auto, false));
-var report = new List<object>();
-Console.WriteLine($"{"configuration",-22} {"all",7} {"receipts",9} {"documents",10} {"rotated",8} {"pdfs",7} {"odd",7} {"WER all",8} {"s/page",7}");
-foreach (var (mode, rotate) in configurations)
+var repository = new DirectoryInfo(AppContext.BaseDirectory);
+while (!File.Exists(Path.Combine(repository.FullName, "AkkaOcr.sln")))
 {
+    repository = repository.Parent!;
+}
+
+var models = NeuralModelSet.Load(Path.Combine(repository.FullName, "models"), Arg("model", "ppocr-v4"));
+var provider = ExecutionProvider.Choose(Arg("provider", "auto"), false, "benchmark");
+using var neural = new NeuralEngine(models, provider, () => materializer, new NeuralOptions
+{
+    Workers = options.ResolvedEngineCount,
+    SpaceGapRatio = double.Parse(Arg("space-gap", "0.2"), System.Globalization.CultureInfo.InvariantCulture),
+    Calibration = NeuralCalibration.Default,
+});
+var pipeline = new PagePipeline(pool, options, neural);
+var report = new List<object>();
+var confidences = new List<object>();
+Console.WriteLine($"{"configuration",-26} {"all",7} {"receipts",9} {"documents",10} {"rotated",8} {"pdfs",7} {"odd",7} {"WER all",8} {"s/page",7} {"escal.",6}");
+foreach (var run in runs)
+{
+    var parts = run.Split(':');
+    var engine = parts[0];
+    var mode = Enum.Parse<PreprocessMode>(parts.Length > 1 ? parts[1] : "auto", ignoreCase: true);
+    var rotate = !(parts.Length > 2 && parts[2] == "norotate");
+    var escalated = 0;
     var cers = new Dictionary<string, double>();
     var wers = new Dictionary<string, double>();
     var pages = 0;
@@ -42,7 +67,7 @@ foreach (var (mode, rotate) in configurations)
     foreach (var file in files)
     {
         var relative = Path.GetRelativePath(EvalCorpus.Root, file);
-        var work = new JobWork(file, FileTypes.KindOf(Path.GetExtension(file))!.Value, null, null, "eng", rotate, mode);
+        var work = new JobWork(file, FileTypes.KindOf(Path.GetExtension(file))!.Value, null, null, "eng", rotate, mode, engine);
         string text;
         try
         {
@@ -50,12 +75,25 @@ foreach (var (mode, rotate) in configurations)
             var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
             var results = await pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageResult>(), materializer);
             pages += results.Count;
+            escalated += results.Count(r => r.Escalated);
             text = string.Join("\n", results.Select(r => r.Text));
+            if (results.Count == 1)
+            {
+                confidences.Add(new { run, file = relative, engine = results[0].Engine, confidence = results[0].Confidence,
+                    cer = ErrorRate.Cer(EvalCorpus.GroundTruth(relative), text) });
+            }
         }
         catch (OcrDocumentException e)
         {
             Console.Error.WriteLine($"{relative}: {e.Message}");
             text = "";
+        }
+
+        if (Arg("dump", "") is { Length: > 0 } dump)
+        {
+            var target = Path.Combine(dump, run.Replace(':', '_'), Path.ChangeExtension(relative, ".txt"));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await File.WriteAllTextAsync(target, text);
         }
 
         cers[relative] = ErrorRate.Cer(EvalCorpus.GroundTruth(relative), text);
@@ -66,7 +104,7 @@ foreach (var (mode, rotate) in configurations)
     double Mean(Func<string, bool> group) => cers.Where(c => group(c.Key)).Select(c => c.Value).DefaultIfEmpty(double.NaN).Average();
     var row = new
     {
-        configuration = $"{mode.ToString().ToLowerInvariant()}{(rotate ? "" : " (no orientation)")}",
+        configuration = run,
         all = Mean(_ => true),
         receipts = Mean(k => k.Contains("sroie_")),
         documents = Mean(k => k.StartsWith("images") && !k.Contains("sroie_")),
@@ -75,23 +113,18 @@ foreach (var (mode, rotate) in configurations)
         odd = Mean(k => k.StartsWith("odd")),
         wer_all = wers.Values.Average(),
         cpu_seconds_per_page = seconds,
+        pages_escalated = escalated,
         files = cers,
         files_wer = wers,
     };
     report.Add(row);
-    Console.WriteLine($"{row.configuration,-22} {row.all,7:P1} {row.receipts,9:P1} {row.documents,10:P1} {row.rotated,8:P1} {row.pdfs,7:P1} {row.odd,7:P1} {row.wer_all,8:P1} {seconds,7:F2}");
+    Console.WriteLine($"{row.configuration,-26} {row.all,7:P1} {row.receipts,9:P1} {row.documents,10:P1} {row.rotated,8:P1} {row.pdfs,7:P1} {row.odd,7:P1} {row.wer_all,8:P1} {seconds,7:F2} {escalated,6}");
 }
 
-var root = new DirectoryInfo(AppContext.BaseDirectory);
-while (!File.Exists(Path.Combine(root.FullName, "AkkaOcr.sln")))
-{
-    root = root.Parent!;
-}
-
-var output = Path.Combine(root.FullName, "benchmarks", "results");
+var output = Path.Combine(repository.FullName, "benchmarks", "results");
 Directory.CreateDirectory(output);
-var path = Path.Combine(output, "accuracy-by-mode.json");
-await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+var path = Path.Combine(output, Arg("out", "accuracy-by-mode.json"));
+await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { runs = report, confidences }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.WriteLine($"written to {Path.GetFullPath(path)} ({files.Count} files)");
 
 string Arg(string name, string fallback)

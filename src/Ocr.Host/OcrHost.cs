@@ -13,7 +13,10 @@ using Ocr.Host.Configuration;
 using Ocr.Host.Health;
 using Ocr.Host.Progress;
 using Ocr.Pipeline;
+using Akka.Actor;
+using Akka.Streams;
 using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Neural;
 using Ocr.Pipeline.Streams;
 using Scalar.AspNetCore;
 using Serilog;
@@ -45,10 +48,33 @@ public static class OcrHost
             return null;
         }
 
+        var gpu = GpuDetector.Detect(options.GpuThreshold);
+        var provider = ExecutionProvider.Choose(options.ExecutionProvider, gpu.PassesThreshold, gpu.Reason);
+        WebApplication? app = null;
+        NeuralEngine neural;
+        try
+        {
+            var modelSet = provider.OnGpu || options.CpuEngineIsTesseract ? options.ModelGpu : options.ModelCpu;
+            var models = NeuralModelSet.Load(ModelsRoot(options), modelSet);
+            neural = new NeuralEngine(models, provider, () => app!.Services.GetRequiredService<ActorSystem>().Materializer(), new NeuralOptions
+            {
+                Workers = options.NeuralWorkers > 0 ? options.NeuralWorkers : Math.Max(1, Environment.ProcessorCount),
+                MaxBatch = options.NeuralBatch,
+                Calibration = NeuralCalibration.Default,
+            });
+        }
+        catch (Exception e) when (e is NeuralModelException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            Console.Error.WriteLine($"Configuration error: {e.Message} (see OCR_MODELS_DIR, OCR_MODEL_GPU, OCR_MODEL_CPU)");
+            return null;
+        }
+
         Directory.CreateDirectory(options.DataDir);
         ConfigureLogging(builder);
         ConfigureServices(builder, options);
-        var app = builder.Build();
+        builder.Services.AddSingleton(neural);
+        builder.Services.AddSingleton(new GpuStatusHolder { Status = gpu, Provider = provider });
+        app = builder.Build();
         ConfigurePipeline(app, options);
         return app;
     }
@@ -77,10 +103,12 @@ public static class OcrHost
             EngineCount = options.Engines,
             PageAttempts = options.PageAttempts,
             Preprocess = Enum.Parse<PreprocessMode>(options.Preprocess, ignoreCase: true),
+            CpuEngine = options.CpuEngineIsTesseract ? OcrEngines.Tesseract : OcrEngines.Neural,
+            EscalateBelow = options.EscalateBelow,
         };
         services.AddSingleton(pipelineOptions);
         services.AddSingleton(sp => new TesseractPool(sp.GetRequiredService<PipelineOptions>()));
-        services.AddSingleton<PagePipeline>();
+        services.AddSingleton(sp => new PagePipeline(sp.GetRequiredService<TesseractPool>(), sp.GetRequiredService<PipelineOptions>(), sp.GetRequiredService<NeuralEngine>()));
         services.AddSingleton(new JobOptions
         {
             MaxConcurrentJobs = options.MaxConcurrentJobs,
@@ -91,7 +119,6 @@ public static class OcrHost
         services.AddSingleton<ProgressBroker>();
         services.AddSingleton<ProgressFeed>();
         services.AddSingleton<UploadReceiver>();
-        services.AddSingleton<GpuStatusHolder>();
         services.AddHostedService<EngineWarmup>();
 
         var akkaConfig = Path.Combine(AppContext.BaseDirectory, "hocon", "akka.conf");
@@ -168,6 +195,26 @@ public static class OcrHost
             Path.GetFullPath(options.DataDir), options.MaxConcurrentJobs, options.JobTimeout);
     }
 
+    /// <summary>OCR_MODELS_DIR, else the first `models/` folder beside the program or above it (a source checkout), else ./models.</summary>
+    private static string ModelsRoot(OcrServiceOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.ModelsDir))
+        {
+            return Path.GetFullPath(options.ModelsDir);
+        }
+
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "models");
+            if (Directory.Exists(candidate) && Directory.EnumerateFiles(candidate, NeuralModelSet.ChecksumFile, SearchOption.AllDirectories).Any())
+            {
+                return candidate;
+            }
+        }
+
+        return Path.GetFullPath("models");
+    }
+
     /// <summary>Trailing slashes are optional on every path (the old service used them).</summary>
     private static Task TrimTrailingSlash(HttpContext context, Func<Task> next)
     {
@@ -181,15 +228,15 @@ public static class OcrHost
     }
 }
 
-/// <summary>Loads every Tesseract engine and runs GPU detection at start-up, off the request path.</summary>
-public sealed class EngineWarmup(TesseractPool pool, GpuStatusHolder gpu, OcrServiceOptions options, ILogger<EngineWarmup> log) : IHostedService
+/// <summary>Loads every Tesseract engine at start-up, off the request path, and logs what GPU detection found.</summary>
+public sealed class EngineWarmup(TesseractPool pool, GpuStatusHolder gpu, NeuralEngine neural, ILogger<EngineWarmup> log) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        log.LogInformation("GPU detection ({Method}): {Reason}", gpu.Status?.Method, gpu.Status?.Reason);
+        log.LogInformation("Neural engine {Model} on {Provider}: {Why}", neural.ModelName, neural.Provider.Provider, neural.Provider.Reason);
         _ = Task.Run(async () =>
         {
-            gpu.Status = GpuDetector.Detect(options.GpuThreshold);
-            log.LogInformation("GPU detection: {Reason}", gpu.Status.Reason);
             try
             {
                 await pool.StartAsync();

@@ -33,5 +33,17 @@ public sealed record PipelineOptions
     /// <summary>Pages rendered ahead of the one being recognized, per job.</summary>
     public int Prefetch { get; init; } = 2;
 
+    /// <summary>
+    /// What `engine=auto` runs when no GPU passes the threshold (OCR_CPU_ENGINE): tesseract or
+    /// neural. With a GPU the neural engine runs.
+    /// </summary>
+    public string CpuEngine { get; init; } = Engines.OcrEngines.Tesseract;
+
+    /// <summary>
+    /// A page read by `engine=auto` below this confidence is read again by the other engine and
+    /// the better reading kept (OCR_ESCALATE_BELOW); 0 turns escalation off.
+    /// </summary>
+    public double EscalateBelow { get; init; } = 0.75;
+
     public int ResolvedEngineCount => EngineCount > 0 ? EngineCount : Math.Max(1, Environment.ProcessorCount);
 }

@@ -121,7 +121,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             _run = new Run(cancellation);
             Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(_run.Id), _options.JobTimeout);
             var spec = _state.Spec!;
-            var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate, _pipeline.Options.Preprocess);
+            var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate, _pipeline.Options.Preprocess, spec.Engine);
             var runId = _run.Id;
             _log.Info("Job {0}: processing {1} ({2} bytes)", _state.JobId, spec.FileName, spec.FileSize);
             _pipeline.OpenAsync(work, cancellation.Token).PipeTo(Self,
@@ -187,8 +187,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        // Tesseract is the only engine so far and it runs on the CPU.
-        Finish(new JobCompleted(_state.JobId!, _pipeline.ModelUsedFor(_state.Pages.Values, _state.Spec!.Language), GpuUsed: false, DateTimeOffset.UtcNow));
+        var pages = _state.Pages.Values;
+        Finish(new JobCompleted(_state.JobId!, _pipeline.ModelUsedFor(pages, _state.Spec!.Language), pages.Any(p => p.GpuUsed), DateTimeOffset.UtcNow));
     }
 
     private void OnStreamFailed(StreamFailed failed)

@@ -29,7 +29,7 @@ public static class OcrApi
         return api;
     }
 
-    public sealed record Services(IRequiredActor<JobSupervisorKey> Supervisor, OcrServiceOptions Options, UploadReceiver Uploads, ILoggerFactory Logs);
+    public sealed record Services(IRequiredActor<JobSupervisorKey> Supervisor, OcrServiceOptions Options, UploadReceiver Uploads, PagePipeline Pipeline, ILoggerFactory Logs);
 
     public static UserId UserOf(ClaimsPrincipal principal) => new(principal.FindFirstValue(JwtValidator.UserIdClaim) ?? "");
 
@@ -50,7 +50,7 @@ public static class OcrApi
             return ErrorResults.Problem(rejection.Status, rejection.Message);
         }
 
-        var (spec, invalid) = BuildSpec(upload);
+        var (spec, invalid) = BuildSpec(upload, services.Pipeline);
         if (invalid is not null)
         {
             TryDelete(stored);
@@ -82,7 +82,7 @@ public static class OcrApi
         }
     }
 
-    private static (JobSpec? Spec, string? Error) BuildSpec(UploadReceiver.Upload upload)
+    private static (JobSpec? Spec, string? Error) BuildSpec(UploadReceiver.Upload upload, PagePipeline pipeline)
     {
         var fields = upload.Fields;
         var engine = fields.GetValueOrDefault("engine", "auto").ToLowerInvariant();
@@ -96,7 +96,7 @@ public static class OcrApi
             return (null, $"engine must be one of auto, tesseract, neural (got '{engine}')");
         }
 
-        if (engine == "neural")
+        if (engine == "neural" && pipeline.Neural is null)
         {
             return (null, "the neural engine is not installed on this node; use engine=auto or engine=tesseract");
         }

@@ -29,9 +29,30 @@ public sealed class OcrServiceOptions : IValidatableObject
     [Range(0, 1024)]
     public double GpuThreshold { get; set; } = 0.5;
 
-    public string ModelGpu { get; set; } = "ppocr-v4-server";
+    /// <summary>Neural model set (a folder under the models directory) used on a GPU.</summary>
+    public string ModelGpu { get; set; } = "ppocr-v4";
 
+    /// <summary>What `engine=auto` runs without a usable GPU: `tesseract`, or a neural model set name.</summary>
     public string ModelCpu { get; set; } = "tesseract";
+
+    /// <summary>Folder holding the model sets; unset: `models/` beside the program or in a folder above it.</summary>
+    public string? ModelsDir { get; set; }
+
+    [RegularExpression("(?i)^(auto|cpu|cuda)$", ErrorMessage = "OCR_EXECUTION_PROVIDER must be auto, cpu or cuda")]
+    public string ExecutionProvider { get; set; } = "auto";
+
+    /// <summary>Pages read by `engine=auto` below this confidence are read again by the other engine; 0 = never.</summary>
+    [Range(0.0, 1.0)]
+    public double EscalateBelow { get; set; } = 0.75;
+
+    /// <summary>Pages in neural text detection at once, and recognition batches in flight; 0 = one per core.</summary>
+    [Range(0, 256)]
+    public int NeuralWorkers { get; set; }
+
+    [Range(1, 256)]
+    public int NeuralBatch { get; set; } = 16;
+
+    public bool CpuEngineIsTesseract => string.Equals(ModelCpu, "tesseract", StringComparison.OrdinalIgnoreCase);
 
     [Range(1, 64)]
     public int MaxConcurrentJobs { get; set; } = 3;

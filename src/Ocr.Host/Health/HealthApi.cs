@@ -6,6 +6,7 @@ using Ocr.Actors.Jobs;
 using Ocr.Actors.Persistence;
 using Ocr.Host.Configuration;
 using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Neural;
 using Ocr.Pipeline.Streams;
 
 namespace Ocr.Host.Health;
@@ -96,6 +97,7 @@ public static class HealthApi
 
     private static IResult SystemInfo([AsParameters] Services services)
     {
+        var neural = services.Pipeline.Neural;
         var gpu = services.Gpu.Status;
         var process = Process.GetCurrentProcess();
         return TypedResults.Json(new
@@ -113,11 +115,25 @@ public static class HealthApi
                 reason = gpu?.Reason,
                 checked_at = gpu?.CheckedAt,
             },
-            device = "cpu",
-            execution_provider = "CPU",
-            execution_provider_reason = "the neural engine (ONNX Runtime) is not part of this build; OCR runs on Tesseract on the CPU",
-            engines = new object[]
+            device = neural?.Provider.OnGpu == true ? "cuda" : "cpu",
+            execution_provider = neural?.Provider.Provider,
+            execution_provider_reason = neural?.Provider.Reason,
+            onnxruntime_providers = ExecutionProvider.Available(),
+            engines = new object?[]
             {
+                neural is null ? null : new
+                {
+                    name = "neural",
+                    model = neural.ModelName,
+                    model_set = neural.Models.Name,
+                    model_folder = neural.Models.Folder,
+                    execution_provider = neural.Provider.Provider,
+                    workers = neural.Workers,
+                    busy = neural.Busy,
+                    pages_recognized = neural.PagesRecognized,
+                    recognition_batches = neural.BatchesRun,
+                    crops_recognized = neural.CropsRecognized,
+                },
                 new
                 {
                     name = "tesseract",
@@ -128,7 +144,8 @@ public static class HealthApi
                     languages = Api.LanguageCatalog.Installed(),
                 },
             },
-            default_engine = "tesseract",
+            default_engine = services.Pipeline.AutoEngine,
+            escalate_below = services.Pipeline.Options.EscalateBelow,
             models = new { cpu = services.Options.ModelCpu, gpu = services.Options.ModelGpu },
             node = new
             {
@@ -149,4 +166,6 @@ public static class HealthApi
 public sealed class GpuStatusHolder
 {
     public GpuStatus? Status { get; set; }
+
+    public ExecutionChoice? Provider { get; set; }
 }

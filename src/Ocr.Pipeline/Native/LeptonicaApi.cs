@@ -74,4 +74,16 @@ internal static partial class LeptonicaApi
 
     [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial int pixGetRefcount(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixGetData(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixCreate(int width, int height, int depth);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixSetAllArbitrary(IntPtr pix, uint value);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixGetWpl(IntPtr pix);
 }

@@ -3,27 +3,42 @@ using Akka;
 using Akka.Streams.Dsl;
 using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Neural;
 
 namespace Ocr.Pipeline.Streams;
 
 /// <summary>
-/// Builds each job's page graph: page numbers → load/rasterize (a few pages ahead) →
-/// the node's shared, bounded Tesseract pool → page results in page order.
+/// Builds each job's page graph: page numbers → load/rasterize (a few pages ahead) → the
+/// node's shared inference stages (the Tesseract pool; the neural engine's batching stage) →
+/// page results in page order.
 /// </summary>
-public sealed class PagePipeline(TesseractPool pool, PipelineOptions options)
+public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, NeuralEngine? neural = null)
 {
     public PipelineOptions Options => options;
 
     public TesseractPool Pool => pool;
 
-    /// <summary>Names what produced the pages: the OCR engine with version and language, or the text source.</summary>
+    public NeuralEngine? Neural => neural;
+
+    /// <summary>The engine `engine=auto` starts with: neural on a usable GPU, else the configured CPU default.</summary>
+    public string AutoEngine => neural is null ? OcrEngines.Tesseract
+        : neural.Provider.OnGpu ? OcrEngines.Neural
+        : options.CpuEngine;
+
+    /// <summary>Names what produced the pages: the OCR engines with version and language, or the text source.</summary>
     public string ModelUsedFor(IEnumerable<PageResult> pages, string language = "eng")
     {
-        var sources = pages.Select(p => p.Source).Distinct().ToList();
+        var all = pages.ToList();
+        var sources = all.Select(p => p.Source).Distinct().ToList();
         var parts = new List<string>();
-        if (sources.Contains(PageSources.Ocr))
+        if (all.Any(p => p.Source == PageSources.Ocr && p.Engine is null or OcrEngines.Tesseract))
         {
             parts.Add($"tesseract {TesseractEngine.Version} ({language})");
+        }
+
+        if (neural is not null && all.Any(p => p.Source == PageSources.Ocr && p.Engine == OcrEngines.Neural))
+        {
+            parts.Add(neural.ModelName);
         }
 
         if (sources.Contains(PageSources.TextLayer))
@@ -49,12 +64,68 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options)
     public Source<PageResult, NotUsed> Pages(IDocument document, IEnumerable<int> pages, JobWork work, CancellationToken cancellationToken)
     {
         var request = new RecognitionRequest(work.Language, work.AutoRotate, work.Preprocess);
+        var engine = ResolveEngine(work.Engine);
+        var escalate = work.Engine == OcrEngines.Auto && neural is not null && options.EscalateBelow > 0;
         return Source.From(pages)
             .SelectAsync(options.Prefetch, page => WithRetry(page, () => document.LoadPageAsync(page, cancellationToken), cancellationToken))
-            .SelectAsync(pool.Size, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, cancellationToken), cancellationToken));
+            .SelectAsync(pool.Size, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, engine, escalate, cancellationToken), cancellationToken));
     }
 
-    private async Task<PageResult> ReadAsync(LoadedPage page, RecognitionRequest request, CancellationToken cancellationToken)
+    /// <summary>The engine a job's pages start with.</summary>
+    public string ResolveEngine(string requested) => requested switch
+    {
+        OcrEngines.Neural when neural is null => throw new OcrDocumentException("the neural engine is not installed"),
+        OcrEngines.Neural => OcrEngines.Neural,
+        OcrEngines.Tesseract => OcrEngines.Tesseract,
+        _ => AutoEngine,
+    };
+
+    private Task<PageRecognition> RecognizeWith(string engine, PageImage image, RecognitionRequest request, CancellationToken cancellationToken) =>
+        engine == OcrEngines.Neural
+            ? neural!.RecognizeAsync(image, request, cancellationToken)
+            : pool.RecognizeAsync(image, request, cancellationToken);
+
+    /// <summary>Reads a page; a weak reading is read again by the other engine and the better one kept.</summary>
+    private async Task<(PageRecognition Reading, bool Escalated)> RecognizeAsync(
+        PageImage image, RecognitionRequest request, string engine, bool escalate, CancellationToken cancellationToken)
+    {
+        var first = await RecognizeWith(engine, image, request, cancellationToken);
+        if (!escalate || first.Confidence >= options.EscalateBelow)
+        {
+            return (first, false);
+        }
+
+        // The image is already deskewed and upright: the second engine reads it as it stands.
+        var other = engine == OcrEngines.Neural ? OcrEngines.Tesseract : OcrEngines.Neural;
+        var second = await RecognizeWith(other, image, request, cancellationToken);
+        var combined = second with
+        {
+            RotationApplied = (first.RotationApplied + second.RotationApplied) % 360,
+            DeskewAngle = first.DeskewAngle + second.DeskewAngle,
+        };
+        return (Better(first, combined), true);
+    }
+
+    /// <summary>The more confident reading, unless it found much less text (confidence alone favours short readings).</summary>
+    internal static PageRecognition Better(PageRecognition first, PageRecognition second)
+    {
+        var firstLetters = first.Text.Count(char.IsLetterOrDigit);
+        var secondLetters = second.Text.Count(char.IsLetterOrDigit);
+        var most = Math.Max(firstLetters, secondLetters);
+        if (secondLetters < most * 0.7)
+        {
+            return first;
+        }
+
+        if (firstLetters < most * 0.7)
+        {
+            return second;
+        }
+
+        return second.Confidence > first.Confidence ? second : first;
+    }
+
+    private async Task<PageResult> ReadAsync(LoadedPage page, RecognitionRequest request, string engine, bool escalate, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         switch (page)
@@ -66,9 +137,10 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options)
                 {
                     var width = image.Image.Width;
                     var height = image.Image.Height;
-                    var reading = await pool.RecognizeAsync(image.Image, request, cancellationToken);
+                    var (reading, escalated) = await RecognizeAsync(image.Image, request, engine, escalate, cancellationToken);
                     return new PageResult(image.PageNumber, reading.Text.TrimEnd(), Math.Round(reading.Confidence, 4), PageSources.Ocr,
-                        width, height, Math.Round(clock.Elapsed.TotalSeconds, 3), reading.RotationApplied, Math.Round(reading.DeskewAngle, 2));
+                        width, height, Math.Round(clock.Elapsed.TotalSeconds, 3), reading.RotationApplied, Math.Round(reading.DeskewAngle, 2),
+                        reading.Engine, escalated, reading.Engine == OcrEngines.Neural && neural!.Provider.OnGpu, reading.Lines);
                 }
 
             default:

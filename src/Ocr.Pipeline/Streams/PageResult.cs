@@ -1,3 +1,5 @@
+using Ocr.Pipeline.Engines;
+
 namespace Ocr.Pipeline.Streams;
 
 /// <summary>One finished page, as stored in the job's journal and returned in results.</summary>
@@ -10,7 +12,12 @@ public sealed record PageResult(
     int Height,
     double ProcessingTime,
     int Rotation,
-    double DeskewAngle);
+    double DeskewAngle,
+    string? Engine = null,
+    bool Escalated = false,
+    bool GpuUsed = false,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<TextLine>? Lines = null);
 
 /// <summary>What one job asks the pipeline for.</summary>
 public sealed record JobWork(
@@ -20,4 +27,5 @@ public sealed record JobWork(
     int? Dpi,
     string Language,
     bool AutoRotate,
-    Engines.PreprocessMode Preprocess = Engines.PreprocessMode.Auto);
+    PreprocessMode Preprocess = PreprocessMode.Auto,
+    string Engine = OcrEngines.Auto);

@@ -1,0 +1,114 @@
+using OpenCvSharp;
+
+namespace Ocr.Pipeline.Neural;
+
+/// <summary>
+/// One text region cut out of the page, straightened and scaled to the recognizer's height,
+/// ready to be batched with crops of the same padded width (from any page of any job).
+/// </summary>
+public sealed class LineCrop
+{
+    public const int Height = 48;
+    public const int WidthStep = 64;
+    public const int MaxWidth = 3200;
+
+    private LineCrop(float[] pixels, int width, int paddedWidth, bool[] blankColumns, int inkHeight, TextRegion region)
+    {
+        Pixels = pixels;
+        Width = width;
+        PaddedWidth = paddedWidth;
+        BlankColumns = blankColumns;
+        InkHeight = inkHeight;
+        Region = region;
+    }
+
+    /// <summary>Normalised gray values in [-1, 1], row by row, <see cref="PaddedWidth"/> wide.</summary>
+    public float[] Pixels { get; }
+
+    public int Width { get; }
+
+    /// <summary>Width rounded up to <see cref="WidthStep"/>: crops are padded to it alone or in a batch, so batching never changes a reading.</summary>
+    public int PaddedWidth { get; }
+
+    /// <summary>Columns of the scaled crop with no ink: where word spaces can be.</summary>
+    public bool[] BlankColumns { get; }
+
+    /// <summary>Rows from the first to the last inked one: the height of the writing.</summary>
+    public int InkHeight { get; }
+
+    public TextRegion Region { get; }
+
+    public static LineCrop Cut(Mat page, TextRegion region)
+    {
+        var width = (int)Math.Max(1, Math.Round(region.Width));
+        var height = (int)Math.Max(1, Math.Round(region.Height));
+        Point2f[] target = [new(0, 0), new(width, 0), new(width, height), new(0, height)];
+        using var transform = Cv2.GetPerspectiveTransform(region.Corners, target);
+        using var straight = new Mat();
+        Cv2.WarpPerspective(page, straight, transform, new Size(width, height), InterpolationFlags.Cubic, BorderTypes.Replicate);
+        if (height >= width * 1.5)
+        {
+            // A tall, narrow crop is a line of text written downwards: lay it on its side.
+            Cv2.Rotate(straight, straight, RotateFlags.Rotate90Counterclockwise);
+        }
+
+        return FromStraight(straight, region);
+    }
+
+    internal static LineCrop FromStraight(Mat straight, TextRegion region)
+    {
+        var scaledWidth = (int)Math.Clamp(Math.Ceiling(Height * straight.Width / (double)straight.Height), 8, MaxWidth);
+        var paddedWidth = Math.Min(MaxWidth, ((scaledWidth + WidthStep - 1) / WidthStep) * WidthStep);
+        using var scaled = new Mat();
+        Cv2.Resize(straight, scaled, new Size(scaledWidth, Height), 0, 0, InterpolationFlags.Linear);
+
+        using var ink = new Mat();
+        Cv2.Threshold(scaled, ink, 0, 255, ThresholdTypes.BinaryInv | ThresholdTypes.Otsu);
+        if (Cv2.Mean(ink).Val0 > 127)
+        {
+            // Light writing on a dark ground: ink is the minority either way.
+            Cv2.BitwiseNot(ink, ink);
+        }
+
+        var pixels = new float[Height * paddedWidth];
+        var blank = new bool[scaledWidth];
+        var firstInkRow = Height;
+        var lastInkRow = -1;
+        unsafe
+        {
+            var source = (byte*)scaled.Data;
+            var inkBits = (byte*)ink.Data;
+            var step = (int)scaled.Step();
+            var inkStep = (int)ink.Step();
+            var inkPerColumn = new int[scaledWidth];
+            for (var y = 0; y < Height; y++)
+            {
+                var rowInk = 0;
+                for (var x = 0; x < scaledWidth; x++)
+                {
+                    pixels[(y * paddedWidth) + x] = (source[(y * step) + x] / 127.5f) - 1f;
+                    if (inkBits[(y * inkStep) + x] != 0)
+                    {
+                        inkPerColumn[x]++;
+                        rowInk++;
+                    }
+                }
+
+                if (rowInk > 0)
+                {
+                    firstInkRow = Math.Min(firstInkRow, y);
+                    lastInkRow = y;
+                }
+            }
+
+            for (var x = 0; x < scaledWidth; x++)
+            {
+                blank[x] = inkPerColumn[x] == 0;
+            }
+        }
+
+        // Padding stays 0, the value PaddleOCR pads with after normalisation.
+        var inkHeight = lastInkRow >= firstInkRow ? lastInkRow - firstInkRow + 1 : Height;
+        return new LineCrop(pixels, scaledWidth, paddedWidth, blank, inkHeight, region);
+    }
+}

@@ -1,0 +1,219 @@
+using Akka.Streams;
+using Microsoft.ML.OnnxRuntime;
+using OpenCvSharp;
+using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Native;
+
+namespace Ocr.Pipeline.Neural;
+
+/// <summary>
+/// The neural OCR engine: text detection on the page, lines cut out and straightened, and
+/// recognition in the node's shared batching stage. ONNX sessions are created once and shared
+/// (ONNX Runtime runs them from several threads at once).
+/// </summary>
+public sealed class NeuralEngine : IDisposable
+{
+    // Orientation: a page whose lines mostly stand upright is turned a quarter; one whose lines mostly read upside down, a half.
+    private const double UpsideDownShare = 0.65;
+
+    private readonly InferenceSession _detection;
+    private readonly InferenceSession _recognition;
+    private readonly InferenceSession _orientation;
+    private readonly TextDetector _detector;
+    private readonly OrientationClassifier _classifier;
+    private readonly RecognitionBatcher _batcher;
+    private readonly SemaphoreSlim _pageSlots;
+    private readonly ConfidenceCalibration _calibration;
+    private long _pagesRecognized;
+    private int _busy;
+
+    public NeuralEngine(NeuralModelSet models, ExecutionChoice provider, Func<IMaterializer> materializer, NeuralOptions options)
+    {
+        // libtesseract must be loaded before OpenCV: OpenCV's bundled libpng would otherwise win symbol resolution.
+        NativeLibraries.EnsureLoaded();
+        Models = models;
+        Provider = provider;
+        using (var sessionOptions = ExecutionProvider.SessionOptionsFor(provider))
+        {
+            _detection = new InferenceSession(models.DetectionPath, sessionOptions);
+            _recognition = new InferenceSession(models.RecognitionPath, sessionOptions);
+            _orientation = new InferenceSession(models.OrientationPath, sessionOptions);
+        }
+
+        var classes = _recognition.OutputMetadata.Values.First().Dimensions[^1];
+        if (classes > 0 && classes != models.Characters.Count + 1)
+        {
+            throw new NeuralModelException(
+                $"model set '{models.Name}': the recognition model has {classes} classes but the dictionary gives {models.Characters.Count + 1}");
+        }
+
+        _detector = new TextDetector(_detection, options.DetectionMaxSide);
+        _classifier = new OrientationClassifier(_orientation);
+        _calibration = options.Calibration;
+        var recognizer = new TextRecognizer(_recognition, models.Characters, options.SpaceGapRatio);
+        _batcher = new RecognitionBatcher(recognizer, materializer, options.MaxBatch, options.BatchWindow, options.Workers);
+        _pageSlots = new SemaphoreSlim(options.Workers);
+        Workers = options.Workers;
+    }
+
+    public NeuralModelSet Models { get; }
+
+    public ExecutionChoice Provider { get; }
+
+    public int Workers { get; }
+
+    public string ModelName => $"{Models.Name} (onnxruntime {(Provider.OnGpu ? "cuda" : "cpu")})";
+
+    public long PagesRecognized => Interlocked.Read(ref _pagesRecognized);
+
+    public int Busy => Volatile.Read(ref _busy);
+
+    public long BatchesRun => _batcher.BatchesRun;
+
+    public long CropsRecognized => _batcher.CropsRecognized;
+
+    public long BatchesSpanningPages => _batcher.BatchesSpanningPages;
+
+    public async Task<PageRecognition> RecognizeAsync(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
+    {
+        PreparedPage prepared;
+        await _pageSlots.WaitAsync(cancellationToken);
+        Interlocked.Increment(ref _busy);
+        try
+        {
+            prepared = await Task.Run(() => Prepare(image, request, cancellationToken), cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _busy);
+            _pageSlots.Release();
+        }
+
+        var readings = await _batcher.RecognizeAsync(prepared.Crops, cancellationToken);
+        var lines = new List<TextLine>();
+        var read = prepared.Crops.Zip(readings).Where(pair => pair.Second.Text.Length > 0).ToList();
+        foreach (var row in ReadingOrder.Arrange(read, pair => pair.First.Region.Core))
+        {
+            var words = row.SelectMany(pair => WordsOf(pair.First, pair.Second)).ToList();
+            var text = string.Join(' ', row.Select(pair => pair.Second.Text));
+            var letters = row.Sum(pair => pair.Second.Text.Length);
+            var confidence = row.Sum(pair => pair.Second.Confidence * pair.Second.Text.Length) / Math.Max(1, letters);
+            lines.Add(new TextLine(text, Math.Round(_calibration.Apply(confidence), 4), Union(row.Select(pair => pair.First.Region.Bounds)), words));
+        }
+
+        var totalLetters = read.Sum(pair => pair.Second.Text.Length);
+        var raw = totalLetters == 0 ? 0 : read.Sum(pair => pair.Second.Confidence * pair.Second.Text.Length) / totalLetters;
+        Interlocked.Increment(ref _pagesRecognized);
+        return new PageRecognition(
+            string.Join('\n', lines.Select(l => l.Text)),
+            _calibration.Apply(raw),
+            prepared.Rotation,
+            prepared.Deskew,
+            "neural",
+            OcrEngines.Neural,
+            lines);
+    }
+
+    internal RecognitionBatcher Batcher => _batcher;
+
+    internal sealed record PreparedPage(IReadOnlyList<LineCrop> Crops, int Rotation, double Deskew);
+
+    internal PreparedPage Prepare(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
+    {
+        var deskew = 0.0;
+        if (request.Preprocess != PreprocessMode.None)
+        {
+            image.Replace(pix =>
+            {
+                var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
+                deskew = confidence > 0 ? angle : 0;
+                return result;
+            });
+        }
+
+        var rotation = 0;
+        var page = PixelBridge.ToGray(image);
+        try
+        {
+            var regions = _detector.Detect(page);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (request.AutoRotate)
+            {
+                var tall = regions.Count(r => r.Height > 1.5 * r.Width && r.Height > 24);
+                var wide = regions.Count(r => r.Width > 1.5 * r.Height);
+                if (tall >= 3 && tall > 2 * wide)
+                {
+                    // Lines run up or down the page: turn it a quarter clockwise, then let the classifier settle up or down.
+                    image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, 1));
+                    rotation = 270;
+                    (page, regions) = Redetect(image, page);
+                }
+
+                if (_classifier.UpsideDownShare(page, regions) >= UpsideDownShare)
+                {
+                    image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, 2));
+                    rotation = (rotation + 180) % 360;
+                    (page, regions) = Redetect(image, page);
+                }
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var crops = regions.Select(region => LineCrop.Cut(page, region)).ToList();
+            return new PreparedPage(crops, rotation, deskew);
+        }
+        finally
+        {
+            page.Dispose();
+        }
+    }
+
+    private (Mat Page, IReadOnlyList<TextRegion> Regions) Redetect(PageImage image, Mat previous)
+    {
+        previous.Dispose();
+        var page = PixelBridge.ToGray(image);
+        return (page, _detector.Detect(page));
+    }
+
+    private static IEnumerable<TextWord> WordsOf(LineCrop crop, LineReading reading)
+    {
+        var corners = crop.Region.Corners;
+        foreach (var word in reading.Words)
+        {
+            // Word spans are along the scaled crop; map them back onto the region's top and bottom edges.
+            var from = (float)(word.Start / Math.Max(1, crop.Width));
+            var to = (float)(Math.Min(crop.Width, word.End) / Math.Max(1, crop.Width));
+            Point2f[] quad =
+            [
+                Lerp(corners[0], corners[1], from), Lerp(corners[0], corners[1], to),
+                Lerp(corners[3], corners[2], to), Lerp(corners[3], corners[2], from),
+            ];
+            yield return new TextWord(word.Text, Math.Round(word.Confidence, 4), BoxOf(quad));
+        }
+    }
+
+    private static Point2f Lerp(Point2f a, Point2f b, float t) => new(a.X + ((b.X - a.X) * t), a.Y + ((b.Y - a.Y) * t));
+
+    private static TextBox BoxOf(Point2f[] quad)
+    {
+        var left = (int)quad.Min(p => p.X);
+        var top = (int)quad.Min(p => p.Y);
+        return new TextBox(left, top, (int)Math.Ceiling(quad.Max(p => p.X)) - left, (int)Math.Ceiling(quad.Max(p => p.Y)) - top);
+    }
+
+    private static TextBox Union(IEnumerable<Rect> rects)
+    {
+        var all = rects.ToList();
+        var left = all.Min(r => r.Left);
+        var top = all.Min(r => r.Top);
+        return new TextBox(left, top, all.Max(r => r.Right) - left, all.Max(r => r.Bottom) - top);
+    }
+
+    public void Dispose()
+    {
+        _batcher.Dispose();
+        _detection.Dispose();
+        _recognition.Dispose();
+        _orientation.Dispose();
+        _pageSlots.Dispose();
+    }
+}

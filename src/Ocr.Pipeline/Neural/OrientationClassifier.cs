@@ -1,0 +1,61 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using OpenCvSharp;
+
+namespace Ocr.Pipeline.Neural;
+
+/// <summary>The PP-OCR 0°/180° line classifier: tells upside-down text lines.</summary>
+public sealed class OrientationClassifier(InferenceSession session)
+{
+    private const int Height = 48;
+    private const int Width = 192;
+
+    private readonly string _inputName = session.InputMetadata.Keys.First();
+
+    /// <summary>The share of the given lines (weighted by confidence) that read upside down.</summary>
+    public double UpsideDownShare(Mat page, IEnumerable<TextRegion> regions)
+    {
+        var chosen = regions.OrderByDescending(r => r.Width).Take(16).ToList();
+        if (chosen.Count == 0)
+        {
+            return 0;
+        }
+
+        var input = new DenseTensor<float>([chosen.Count, 3, Height, Width]);
+        var buffer = input.Buffer.Span;
+        for (var i = 0; i < chosen.Count; i++)
+        {
+            var crop = LineCrop.Cut(page, chosen[i]);
+            var width = Math.Min(Width, crop.Width);
+            for (var y = 0; y < Height; y++)
+            {
+                for (var x = 0; x < width; x++)
+                {
+                    // Long lines are read from their start: enough letters to tell up from down.
+                    var value = crop.Pixels[(y * crop.PaddedWidth) + x];
+                    for (var c = 0; c < 3; c++)
+                    {
+                        buffer[(((i * 3) + c) * Height * Width) + (y * Width) + x] = value;
+                    }
+                }
+            }
+        }
+
+        using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(_inputName, input)]);
+        var scores = outputs[0].AsTensor<float>();
+        double upsideDown = 0, total = 0;
+        for (var i = 0; i < chosen.Count; i++)
+        {
+            var up = scores[i, 0];
+            var down = scores[i, 1];
+            var weight = Math.Abs(up - down);
+            total += weight;
+            if (down > up)
+            {
+                upsideDown += weight;
+            }
+        }
+
+        return total == 0 ? 0 : upsideDown / total;
+    }
+}

@@ -1,0 +1,190 @@
+using Akka.Streams;
+using Akka.TestKit.Xunit2;
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Neural;
+using Ocr.TestSupport;
+using Xunit.Abstractions;
+
+namespace Ocr.Pipeline.Tests;
+
+public sealed class NeuralEngineTests : TestKit, IDisposable
+{
+    private readonly ITestOutputHelper _output;
+    private readonly NeuralEngine _engine;
+
+    public NeuralEngineTests(ITestOutputHelper output)
+    {
+        _output = output;
+        var models = NeuralModelSet.Load(Repository.Models, "ppocr-v4");
+        var provider = ExecutionProvider.Choose("auto", gpuUsable: false, "no GPU in tests");
+        var materializer = Sys.Materializer();
+        _engine = new NeuralEngine(models, provider, () => materializer, new NeuralOptions { Workers = 2, Calibration = NeuralCalibration.Default });
+    }
+
+    private static async Task<PageImage> LoadAsync(string file)
+    {
+        using var document = await DocumentOpener.OpenAsync(EvalCorpus.PathOf(file), FileTypes.KindOf(Path.GetExtension(file))!.Value, null, new PipelineOptions(), default);
+        var page = (ImagePage)await document.LoadPageAsync(1, default);
+        return page.Image;
+    }
+
+    [Theory]
+    [InlineData("images/tess_phototest.tif", 0.03, 0)]
+    [InlineData("images/tess_phototest_rotL.png", 0.03, 270)]
+    [InlineData("images/tess_phototest_rotR.png", 0.03, 90)]
+    [InlineData("images/sroie_033.jpg", 0.10, 0)]
+    [InlineData("images/uw3_line_010002.png", 0.05, 0)]
+    [InlineData("images/tess_unlv_8071_093.tif", 0.08, 0)]
+    public async Task The_neural_engine_reads_real_eval_pages_within_their_error_bound(string file, double maxCer, int rotation)
+    {
+        using var image = await LoadAsync(file);
+
+        var reading = await _engine.RecognizeAsync(image, new RecognitionRequest("eng", AutoRotate: true), default);
+
+        var cer = ErrorRate.Cer(EvalCorpus.GroundTruth(file), reading.Text);
+        _output.WriteLine($"{file}: CER {cer:P1}, WER {ErrorRate.Wer(EvalCorpus.GroundTruth(file), reading.Text):P1}, confidence {reading.Confidence:F3}, rotation {reading.RotationApplied}");
+        cer.ShouldBeLessThan(maxCer);
+        reading.Engine.ShouldBe(OcrEngines.Neural);
+        reading.RotationApplied.ShouldBe(rotation);
+        reading.Confidence.ShouldBeInRange(0.5, 1.0);
+        reading.Lines.ShouldNotBeNull().ShouldNotBeEmpty();
+        foreach (var line in reading.Lines)
+        {
+            line.Words.ShouldNotBeEmpty();
+            line.Box.Width.ShouldBeGreaterThan(0);
+            string.Join(' ', line.Words.Select(w => w.Text)).ShouldBe(line.Text);
+        }
+    }
+
+    [Fact]
+    public async Task Crops_of_two_pages_in_flight_together_share_batches_and_read_as_when_alone()
+    {
+        using var first = await LoadAsync("images/sroie_033.jpg");
+        using var second = await LoadAsync("images/tess_phototest.tif");
+        var request = new RecognitionRequest("eng", AutoRotate: false, PreprocessMode.None);
+        var firstCrops = _engine.Prepare(first, request, default).Crops;
+        var secondCrops = _engine.Prepare(second, request, default).Crops;
+        var aloneFirst = await _engine.Batcher.RecognizeAsync(firstCrops, default);
+        var aloneSecond = await _engine.Batcher.RecognizeAsync(secondCrops, default);
+        var spanningBefore = _engine.BatchesSpanningPages;
+
+        var together = await Task.WhenAll(_engine.Batcher.RecognizeAsync(firstCrops, default), _engine.Batcher.RecognizeAsync(secondCrops, default));
+
+        _output.WriteLine($"batches spanning pages: {_engine.BatchesSpanningPages - spanningBefore}; batches {_engine.BatchesRun}, crops {_engine.CropsRecognized}");
+        _engine.BatchesSpanningPages.ShouldBeGreaterThan(spanningBefore);
+        together[0].Select(r => r.Text).ShouldBe(aloneFirst.Select(r => r.Text));
+        together[1].Select(r => r.Text).ShouldBe(aloneSecond.Select(r => r.Text));
+        together[0].Select(r => r.Confidence).Zip(aloneFirst.Select(r => r.Confidence)).ShouldAllBe(pair => Math.Abs(pair.First - pair.Second) < 1e-4);
+    }
+
+    [Fact]
+    public async Task Two_jobs_pages_read_concurrently_give_the_same_text_as_one_at_a_time()
+    {
+        var request = new RecognitionRequest("eng", AutoRotate: true);
+        string[] files = ["images/sroie_053.jpg", "images/tess_eurotext.tif"];
+        var alone = new List<string>();
+        foreach (var file in files)
+        {
+            using var image = await LoadAsync(file);
+            alone.Add((await _engine.RecognizeAsync(image, request, default)).Text);
+        }
+
+        var images = await Task.WhenAll(files.Select(LoadAsync));
+        var together = await Task.WhenAll(images.Select(image => _engine.RecognizeAsync(image, request, default)));
+        foreach (var image in images)
+        {
+            image.Dispose();
+        }
+
+        together.Select(r => r.Text).ShouldBe(alone);
+    }
+
+    [Fact]
+    public async Task A_blank_page_gives_no_text_and_zero_confidence()
+    {
+        using var blank = new PageImage(Native.LeptonicaApi.pixCreate(800, 600, 8));
+        Native.LeptonicaApi.pixSetAllArbitrary(blank.Handle, 255);
+
+        var reading = await _engine.RecognizeAsync(blank, new RecognitionRequest("eng", AutoRotate: true), default);
+
+        reading.Text.ShouldBeEmpty();
+        reading.Confidence.ShouldBe(0);
+    }
+
+    public new void Dispose()
+    {
+        _engine.Dispose();
+        base.Dispose();
+    }
+}
+
+public sealed class NeuralModelSetTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ocr-models-").FullName;
+
+    private string CopyOfModels()
+    {
+        var target = Path.Combine(_root, "ppocr-v4");
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(Path.Combine(Repository.Models, "ppocr-v4")))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        return target;
+    }
+
+    [Fact]
+    public void The_installed_models_pass_their_checksums()
+    {
+        var models = NeuralModelSet.Load(Repository.Models, "ppocr-v4");
+        models.Characters.Count.ShouldBe(6624);
+        models.Characters[^1].ShouldBe(" ");
+    }
+
+    [Fact]
+    public void An_unknown_model_set_names_the_ones_available()
+    {
+        CopyOfModels();
+        var error = Should.Throw<NeuralModelException>(() => NeuralModelSet.Load(_root, "ppocr-v9"));
+        error.Message.ShouldContain("'ppocr-v9' not found");
+        error.Message.ShouldContain("ppocr-v4");
+    }
+
+    [Fact]
+    public void A_missing_model_file_is_named()
+    {
+        File.Delete(Path.Combine(CopyOfModels(), "rec.onnx"));
+        Should.Throw<NeuralModelException>(() => NeuralModelSet.Load(_root, "ppocr-v4")).Message.ShouldContain("lacks rec.onnx");
+    }
+
+    [Fact]
+    public void A_damaged_model_file_fails_its_checksum()
+    {
+        var folder = CopyOfModels();
+        using (var stream = File.OpenWrite(Path.Combine(folder, "det.onnx")))
+        {
+            stream.Seek(1000, SeekOrigin.Begin);
+            stream.WriteByte(0x42);
+        }
+
+        Should.Throw<NeuralModelException>(() => NeuralModelSet.Load(_root, "ppocr-v4")).Message.ShouldContain("det.onnx has sha256");
+    }
+
+    [Fact]
+    public void A_model_set_without_checksums_is_refused()
+    {
+        File.Delete(Path.Combine(CopyOfModels(), NeuralModelSet.ChecksumFile));
+        Should.Throw<NeuralModelException>(() => NeuralModelSet.Load(_root, "ppocr-v4")).Message.ShouldContain("cannot be verified");
+    }
+
+    [Theory]
+    [InlineData("../ppocr-v4")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    public void Model_names_that_leave_the_models_folder_are_refused(string name) =>
+        Should.Throw<NeuralModelException>(() => NeuralModelSet.Load(_root, name));
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
