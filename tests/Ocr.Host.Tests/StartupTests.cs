@@ -70,4 +70,43 @@ public sealed class StartupTests
 
         (await client.GetAsync("/api/ocr/jobs/")).StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task Missing_model_files_stop_start_up_with_a_clear_message()
+    {
+        var empty = Directory.CreateTempSubdirectory("akkaocr-nomodels-").FullName;
+        var (exitCode, output) = await RunHost(new()
+        {
+            ["JWT_SECRET_KEY"] = HostProcess.Secret,
+            ["OCR_DATA_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-bad-" + Guid.NewGuid().ToString("N")),
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["OCR_MODELS_DIR"] = empty,
+        });
+
+        exitCode.ShouldNotBe(0);
+        output.ShouldContain("Configuration error: model set 'ppocr-v4' not found");
+    }
+
+    [Fact]
+    public async Task A_damaged_model_file_stops_start_up_naming_the_file()
+    {
+        var root = Directory.CreateTempSubdirectory("akkaocr-badmodels-").FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(root, "ppocr-v4")).FullName;
+        foreach (var file in Directory.GetFiles(Path.Combine(Repository.Models, "ppocr-v4")))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+
+        await File.AppendAllTextAsync(Path.Combine(folder, "keys.txt"), "extra\n");
+        var (exitCode, output) = await RunHost(new()
+        {
+            ["JWT_SECRET_KEY"] = HostProcess.Secret,
+            ["OCR_DATA_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-bad-" + Guid.NewGuid().ToString("N")),
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["OCR_MODELS_DIR"] = root,
+        });
+
+        exitCode.ShouldNotBe(0);
+        output.ShouldContain("keys.txt has sha256");
+    }
 }

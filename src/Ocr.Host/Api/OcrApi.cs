@@ -135,7 +135,7 @@ public static class OcrApi
             return (null, "rotate must be auto or none");
         }
 
-        return (new JobSpec(upload.FileName, upload.Size, upload.StoredPath, upload.Kind, "tesseract", language, dpi,
+        return (new JobSpec(upload.FileName, upload.Size, upload.StoredPath, upload.Kind, engine, language, dpi,
             string.IsNullOrWhiteSpace(pages) ? null : pages, rotate != "none"), null);
     }
 

@@ -121,6 +121,15 @@ public static class HealthApi
             onnxruntime_providers = ExecutionProvider.Available(),
             engines = new object?[]
             {
+                new
+                {
+                    name = "tesseract",
+                    version = TesseractEngine.Version,
+                    model = services.Pipeline.Pool.ModelName,
+                    loaded = services.Pipeline.Pool.IsReady,
+                    instances = services.Pipeline.Pool.Size,
+                    languages = Api.LanguageCatalog.Installed(),
+                },
                 neural is null ? null : new
                 {
                     name = "neural",
@@ -133,15 +142,6 @@ public static class HealthApi
                     pages_recognized = neural.PagesRecognized,
                     recognition_batches = neural.BatchesRun,
                     crops_recognized = neural.CropsRecognized,
-                },
-                new
-                {
-                    name = "tesseract",
-                    version = TesseractEngine.Version,
-                    model = services.Pipeline.Pool.ModelName,
-                    loaded = services.Pipeline.Pool.IsReady,
-                    instances = services.Pipeline.Pool.Size,
-                    languages = Api.LanguageCatalog.Installed(),
                 },
             },
             default_engine = services.Pipeline.AutoEngine,
