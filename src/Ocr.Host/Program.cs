@@ -1,6 +1,12 @@
 using Ocr.Host;
 using Ocr.Pipeline.Native;
 
+// Touches no Tesseract or OpenCV: runs on GPU machines without them.
+if (args.Length > 0 && args[0] == "gpu")
+{
+    return GpuCommand.Run(args[1..]);
+}
+
 // libtesseract (and its libpng) must load before anything else native; see NativeLibraries.
 NativeLibraries.EnsureLoaded();
 

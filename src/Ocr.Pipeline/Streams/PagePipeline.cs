@@ -21,9 +21,12 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
     public NeuralEngine? Neural => neural;
 
     /// <summary>The engine `engine=auto` starts with: neural on a usable GPU, else the configured CPU default.</summary>
-    public string AutoEngine => neural is null ? OcrEngines.Tesseract
-        : neural.Provider.OnGpu ? OcrEngines.Neural
-        : options.CpuEngine;
+    public string AutoEngine => ChooseAutoEngine(neural is not null, neural?.Provider.OnGpu ?? false, options.CpuEngine);
+
+    public static string ChooseAutoEngine(bool neuralInstalled, bool neuralOnGpu, string cpuEngine) =>
+        !neuralInstalled ? OcrEngines.Tesseract
+        : neuralOnGpu ? OcrEngines.Neural
+        : cpuEngine;
 
     /// <summary>Names what produced the pages: the OCR engines with version and language, or the text source.</summary>
     public string ModelUsedFor(IEnumerable<PageResult> pages, string language = "eng")

@@ -1,0 +1,73 @@
+using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Neural;
+using Ocr.Pipeline.Streams;
+
+namespace Ocr.Pipeline.Tests;
+
+public sealed class EngineSelectionTests
+{
+    [Fact]
+    public void Without_a_GPU_auto_runs_the_neural_engine_on_the_CPU_and_says_why()
+    {
+        var choice = ExecutionProvider.Choose("auto", gpuUsable: false, "no NVIDIA driver found");
+
+        choice.Provider.ShouldBe(ExecutionProvider.Cpu);
+        choice.OnGpu.ShouldBeFalse();
+        choice.Reason.ShouldBe("no NVIDIA driver found");
+    }
+
+    [Fact]
+    public void The_cpu_setting_keeps_the_CPU_even_with_a_GPU()
+    {
+        ExecutionProvider.Choose("cpu", gpuUsable: true, "GPU ok").Reason.ShouldContain("OCR_EXECUTION_PROVIDER=cpu");
+    }
+
+    [Fact]
+    public void Mocked_GPU_that_passes_detection_falls_back_to_the_CPU_when_this_ONNX_Runtime_build_has_no_CUDA()
+    {
+        // No GPU here: detection's verdict is given. The served default package is the CPU build.
+        ExecutionProvider.Available().ShouldNotContain(ExecutionProvider.Cuda);
+
+        var choice = ExecutionProvider.Choose("auto", gpuUsable: true, "H100: 79 GB free");
+
+        choice.OnGpu.ShouldBeFalse();
+        choice.Reason.ShouldContain("CPU build");
+        ExecutionProvider.Choose("cuda", gpuUsable: false, "no GPU").Reason.ShouldContain("CPU build");
+    }
+
+    [Theory]
+    [InlineData(false, false, "neural", "tesseract")]
+    [InlineData(true, false, "tesseract", "tesseract")]
+    [InlineData(true, false, "neural", "neural")]
+    [InlineData(true, true, "tesseract", "neural")]
+    public void Auto_picks_neural_on_a_GPU_else_the_configured_CPU_engine(bool installed, bool onGpu, string cpuEngine, string expected) =>
+        PagePipeline.ChooseAutoEngine(installed, onGpu, cpuEngine).ShouldBe(expected);
+
+    [Fact]
+    public void This_machine_has_no_GPU_and_detection_says_so_without_throwing()
+    {
+        var status = GpuDetector.Detect(0.5);
+        if (status.Detected)
+        {
+            status.Name.ShouldNotBeNullOrEmpty();
+            status.TotalMemoryGb.ShouldNotBeNull().ShouldBeGreaterThan(0);
+        }
+        else
+        {
+            status.PassesThreshold.ShouldBeFalse();
+            status.Reason.ShouldContain("no NVIDIA driver");
+        }
+    }
+
+    [Fact]
+    public void The_better_reading_is_the_more_confident_one_unless_it_lost_text()
+    {
+        var full = new PageRecognition("a long reading with many letters", 0.70, 0, 0, "plain");
+        var confident = new PageRecognition("a long reading with many letterz", 0.90, 0, 0, "neural", OcrEngines.Neural);
+        var shortOne = new PageRecognition("a", 0.99, 0, 0, "neural", OcrEngines.Neural);
+
+        PagePipeline.Better(full, confident).ShouldBe(confident);
+        PagePipeline.Better(full, shortOne).ShouldBe(full);
+        PagePipeline.Better(shortOne, full).ShouldBe(full);
+    }
+}
