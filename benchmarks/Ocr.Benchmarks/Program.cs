@@ -17,11 +17,20 @@ using Ocr.TestSupport;
 // usage: dotnet run -c Release --project benchmarks/Ocr.Benchmarks [-- --runs tesseract:none,tesseract:auto,...]
 //        [--dpi 300] [--out accuracy-by-mode.json] [--only substring]
 // A run is ENGINE:MODE[:norotate]; ENGINE is tesseract, neural or auto (auto = tesseract, escalating to neural).
+if (args.Length > 0 && args[0] == "gpu")
+{
+    // The host's `gpu` report, from a console app that needs no ASP.NET Core (for GPU machines).
+    Console.WriteLine(JsonSerializer.Serialize(GpuReport.Build(args.Length > 1 ? args[1] : null), new JsonSerializerOptions { WriteIndented = true }));
+    return;
+}
+
 NativeLibraries.EnsureLoaded();
 var runs = Arg("runs", "tesseract:none,tesseract:auto,tesseract:full,tesseract:auto:norotate,neural:auto,auto:auto").Split(',');
 var dpi = int.Parse(Arg("dpi", "300"));
 var only = Arg("only", "");
-var escalateBelow = double.Parse(Arg("escalate-below", "0.75"), System.Globalization.CultureInfo.InvariantCulture);
+var escalateBelow = double.Parse(Arg("escalate-below", "0.95"), System.Globalization.CultureInfo.InvariantCulture);
+// --raw: engines report their uncalibrated confidences (input for benchmarks/calibrate.py).
+var raw = args.Contains("--raw");
 var files = Directory.GetFiles(EvalCorpus.Root, "*.gt.txt", SearchOption.AllDirectories)
     .Select(gt => Directory.GetFiles(Path.GetDirectoryName(gt)!, Path.GetFileName(gt)[..^7] + ".*").FirstOrDefault(f => !f.EndsWith(".gt.txt")))
     .Where(f => f is not null && FileTypes.KindOf(Path.GetExtension(f)!) is DocumentKind.Image or DocumentKind.Tiff or DocumentKind.Pdf)
@@ -30,7 +39,11 @@ var files = Directory.GetFiles(EvalCorpus.Root, "*.gt.txt", SearchOption.AllDire
     .Order()
     .ToList();
 
-var options = new PipelineOptions { PdfDpi = dpi, PdfFormat = "PGM", PdfTextLayer = "ignore", EscalateBelow = escalateBelow };
+var options = new PipelineOptions
+{
+    PdfDpi = dpi, PdfFormat = "PGM", PdfTextLayer = "ignore", EscalateBelow = escalateBelow,
+    TesseractCalibration = raw ? ConfidenceCalibration.Identity : EngineCalibrations.Tesseract,
+};
 using var pool = new TesseractPool(options);
 await pool.StartAsync();
 using var system = ActorSystem.Create("bench");
@@ -47,7 +60,7 @@ using var neural = new NeuralEngine(models, provider, () => materializer, new Ne
 {
     Workers = options.ResolvedEngineCount,
     SpaceGapRatio = double.Parse(Arg("space-gap", "0.2"), System.Globalization.CultureInfo.InvariantCulture),
-    Calibration = NeuralCalibration.Default,
+    Calibration = raw ? ConfidenceCalibration.Identity : EngineCalibrations.Neural,
 });
 var pipeline = new PagePipeline(pool, options, neural);
 var report = new List<object>();

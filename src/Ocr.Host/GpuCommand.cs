@@ -1,58 +1,15 @@
-using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
-using Ocr.Pipeline.Engines;
 using Ocr.Pipeline.Neural;
 
 namespace Ocr.Host;
 
-/// <summary>
-/// `Ocr.Host gpu [--probe MODELS_DIR]`: what GPU detection finds on this machine, which ONNX Runtime
-/// providers this build carries, and which one the neural engine would run on and why (reads
-/// OCR_GPU_THRESHOLD and OCR_EXECUTION_PROVIDER). With --probe it also times the detection model
-/// on that provider.
-/// </summary>
+/// <summary>`Ocr.Host gpu [--probe MODEL_FOLDER]`: prints <see cref="GpuReport"/> as JSON.</summary>
 public static class GpuCommand
 {
     public static int Run(string[] args)
     {
-        var threshold = double.TryParse(Environment.GetEnvironmentVariable("OCR_GPU_THRESHOLD"), System.Globalization.CultureInfo.InvariantCulture, out var gb) ? gb : 0.5;
-        var setting = Environment.GetEnvironmentVariable("OCR_EXECUTION_PROVIDER") ?? "auto";
-        var gpu = GpuDetector.Detect(threshold);
-        var choice = ExecutionProvider.Choose(setting, gpu.PassesThreshold, gpu.Reason);
-        object? probe = null;
-        if (args.Length >= 2 && args[0] == "--probe")
-        {
-            probe = Probe(Path.Combine(args[1], "det.onnx"), choice);
-        }
-
-        Console.WriteLine(JsonSerializer.Serialize(new
-        {
-            gpu,
-            onnxruntime_providers = ExecutionProvider.Available(),
-            execution_provider_setting = setting,
-            chosen = choice,
-            probe,
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        var probe = args.Length >= 2 && args[0] == "--probe" ? args[1] : null;
+        Console.WriteLine(JsonSerializer.Serialize(GpuReport.Build(probe), new JsonSerializerOptions { WriteIndented = true }));
         return 0;
-    }
-
-    private static object Probe(string modelPath, ExecutionChoice choice)
-    {
-        using var options = ExecutionProvider.SessionOptionsFor(choice);
-        var clock = Stopwatch.StartNew();
-        using var session = new InferenceSession(modelPath, options);
-        var load = clock.Elapsed.TotalMilliseconds;
-        var input = new DenseTensor<float>([1, 3, 1600, 1216]);
-        var runs = new List<double>();
-        for (var i = 0; i < 5; i++)
-        {
-            clock.Restart();
-            using var _ = session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), input)]);
-            runs.Add(Math.Round(clock.Elapsed.TotalMilliseconds, 1));
-        }
-
-        return new { model = modelPath, provider = choice.Provider, session_load_ms = Math.Round(load, 1), detection_1216x1600_ms = runs };
     }
 }

@@ -60,7 +60,6 @@ public static class OcrHost
             {
                 Workers = options.NeuralWorkers > 0 ? options.NeuralWorkers : Math.Max(1, Environment.ProcessorCount),
                 MaxBatch = options.NeuralBatch,
-                Calibration = NeuralCalibration.Default,
             });
         }
         catch (Exception e) when (e is NeuralModelException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)

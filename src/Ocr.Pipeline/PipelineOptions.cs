@@ -43,7 +43,10 @@ public sealed record PipelineOptions
     /// A page read by `engine=auto` below this confidence is read again by the other engine and
     /// the better reading kept (OCR_ESCALATE_BELOW); 0 turns escalation off.
     /// </summary>
-    public double EscalateBelow { get; init; } = 0.75;
+    public double EscalateBelow { get; init; } = 0.95;
+
+    /// <summary>Maps Tesseract's raw confidence onto the service's calibrated scale.</summary>
+    public Engines.ConfidenceCalibration TesseractCalibration { get; init; } = Engines.EngineCalibrations.Tesseract;
 
     public int ResolvedEngineCount => EngineCount > 0 ? EngineCount : Math.Max(1, Environment.ProcessorCount);
 }

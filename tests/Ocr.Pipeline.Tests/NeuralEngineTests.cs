@@ -19,7 +19,7 @@ public sealed class NeuralEngineTests : TestKit, IDisposable
         var models = NeuralModelSet.Load(Repository.Models, "ppocr-v4");
         var provider = ExecutionProvider.Choose("auto", gpuUsable: false, "no GPU in tests");
         var materializer = Sys.Materializer();
-        _engine = new NeuralEngine(models, provider, () => materializer, new NeuralOptions { Workers = 2, Calibration = NeuralCalibration.Default });
+        _engine = new NeuralEngine(models, provider, () => materializer, new NeuralOptions { Workers = 2 });
     }
 
     private static async Task<PageImage> LoadAsync(string file)

@@ -1,4 +1,5 @@
 using OpenCvSharp;
+using Ocr.Pipeline.Engines;
 using Ocr.Pipeline.Neural;
 
 namespace Ocr.Pipeline.Tests;

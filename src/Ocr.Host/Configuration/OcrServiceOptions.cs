@@ -43,7 +43,7 @@ public sealed class OcrServiceOptions : IValidatableObject
 
     /// <summary>Pages read by `engine=auto` below this confidence are read again by the other engine; 0 = never.</summary>
     [Range(0.0, 1.0)]
-    public double EscalateBelow { get; set; } = 0.75;
+    public double EscalateBelow { get; set; } = 0.95;
 
     /// <summary>Pages in neural text detection at once, and recognition batches in flight; 0 = one per core.</summary>
     [Range(0, 256)]

@@ -149,7 +149,8 @@ public sealed class NeuralEngine : IDisposable
                     (page, regions) = Redetect(image, page);
                 }
 
-                if (_classifier.UpsideDownShare(page, regions) >= UpsideDownShare)
+                // A page is turned over only on the word of several lines: one line's vote misleads.
+                if (regions.Count >= 3 && _classifier.UpsideDownShare(page, regions) >= UpsideDownShare)
                 {
                     image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, 2));
                     rotation = (rotation + 180) % 360;

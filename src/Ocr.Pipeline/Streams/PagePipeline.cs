@@ -83,10 +83,16 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
         _ => AutoEngine,
     };
 
-    private Task<PageRecognition> RecognizeWith(string engine, PageImage image, RecognitionRequest request, CancellationToken cancellationToken) =>
-        engine == OcrEngines.Neural
-            ? neural!.RecognizeAsync(image, request, cancellationToken)
-            : pool.RecognizeAsync(image, request, cancellationToken);
+    private async Task<PageRecognition> RecognizeWith(string engine, PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
+    {
+        if (engine == OcrEngines.Neural)
+        {
+            return await neural!.RecognizeAsync(image, request, cancellationToken);
+        }
+
+        var reading = await pool.RecognizeAsync(image, request, cancellationToken);
+        return reading with { Confidence = options.TesseractCalibration.Apply(reading.Confidence) };
+    }
 
     /// <summary>Reads a page; a weak reading is read again by the other engine and the better one kept.</summary>
     private async Task<(PageRecognition Reading, bool Escalated)> RecognizeAsync(
