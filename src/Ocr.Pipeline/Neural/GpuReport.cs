@@ -25,17 +25,21 @@ public static class GpuReport
             onnxruntime_providers = ExecutionProvider.Available(),
             execution_provider_setting = setting,
             chosen = choice,
-            probe = probeModelFolder is null ? null : Probe(Path.Combine(probeModelFolder, NeuralModelSet.DetectionFile), choice),
+            probe = probeModelFolder is null ? null : new
+            {
+                detection_1x3x1600x1216 = Probe(Path.Combine(probeModelFolder, NeuralModelSet.DetectionFile), choice, [1, 3, 1600, 1216]),
+                recognition_16x3x48x640 = Probe(Path.Combine(probeModelFolder, NeuralModelSet.RecognitionFile), choice, [16, 3, 48, 640]),
+            },
         };
     }
 
-    private static object Probe(string modelPath, ExecutionChoice choice)
+    private static object Probe(string modelPath, ExecutionChoice choice, int[] shape)
     {
         using var options = ExecutionProvider.SessionOptionsFor(choice);
         var clock = Stopwatch.StartNew();
         using var session = new InferenceSession(modelPath, options);
         var load = clock.Elapsed.TotalMilliseconds;
-        var input = new DenseTensor<float>([1, 3, 1600, 1216]);
+        var input = new DenseTensor<float>(shape);
         var runs = new List<double>();
         for (var i = 0; i < 5; i++)
         {
@@ -44,6 +48,6 @@ public static class GpuReport
             runs.Add(Math.Round(clock.Elapsed.TotalMilliseconds, 1));
         }
 
-        return new { model = modelPath, provider = choice.Provider, session_load_ms = Math.Round(load, 1), detection_1216x1600_ms = runs };
+        return new { model = modelPath, provider = choice.Provider, session_load_ms = Math.Round(load, 1), run_ms = runs };
     }
 }
