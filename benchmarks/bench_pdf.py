@@ -8,6 +8,7 @@ resident memory (VmHWM). Then the baselines on the same pages at 300 dpi: the de
 two single-threaded tesseract processes in parallel). Writes benchmarks/results/pdf-throughput.json.
 
 usage: python3 benchmarks/bench_pdf.py [--pages 50] [--memory-pages 30,300] [--skip-cli]
+       [--env OCR_MODEL_CPU=ppocr-v4] [--out pdf-throughput.json]
 """
 import argparse, concurrent.futures, json, os, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,13 +58,16 @@ def main():
     ap.add_argument("--pages", type=int, default=50)
     ap.add_argument("--memory-pages", default="30,300")
     ap.add_argument("--skip-cli", action="store_true")
+    ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the host, e.g. OCR_MODEL_CPU=ppocr-v4")
+    ap.add_argument("--out", default="pdf-throughput.json")
     args = ap.parse_args()
     eval_dir = os.path.abspath(args.eval)
     work = tempfile.mkdtemp(prefix="akkaocr-pdfbench-")
-    out = {"cores": os.cpu_count()}
+    host_env = dict(e.split("=", 1) for e in args.env)
+    out = {"cores": os.cpu_count(), "host_env": host_env}
 
     pdf = build_pdf(eval_dir, args.pages, work)
-    wall, peak, st = run_service(pdf, {})
+    wall, peak, st = run_service(pdf, host_env)
     out["service"] = {"pages": args.pages, "wall_s": round(wall, 1), "pages_per_s": round(args.pages / wall, 3), "peak_rss_mb": round(peak), "status": st.get("status")}
     print(f"service: {args.pages} pages in {wall:.1f} s = {args.pages / wall:.2f} pages/s, peak RSS {peak:.0f} MB ({st.get('status')})")
 
@@ -92,12 +96,12 @@ def main():
 
     memory = {}
     for n in [int(x) for x in args.memory_pages.split(",") if x]:
-        wall_n, peak_n, st_n = run_service(build_pdf(eval_dir, n, work), {})
+        wall_n, peak_n, st_n = run_service(build_pdf(eval_dir, n, work), host_env)
         memory[n] = {"peak_rss_mb": round(peak_n), "wall_s": round(wall_n, 1), "status": st_n.get("status")}
         print(f"memory: {n} pages -> peak RSS {peak_n:.0f} MB in {wall_n:.0f} s")
     out["memory"] = memory
     os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "benchmarks", "results", "pdf-throughput.json"), "w") as f:
+    with open(os.path.join(ROOT, "benchmarks", "results", args.out), "w") as f:
         json.dump(out, f, indent=2)
 
 
