@@ -28,6 +28,15 @@ public sealed class StartupTests
         return (process.ExitCode, await output + await error);
     }
 
+    /// <summary>A valid key, a throwaway data folder, any port, and one setting under test.</summary>
+    private static Dictionary<string, string?> WithKey(string name, string value) => new()
+    {
+        ["JWT_SECRET_KEY"] = HostProcess.Secret,
+        ["OCR_DATA_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-bad-" + Guid.NewGuid().ToString("N")),
+        ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+        [name] = value,
+    };
+
     [Fact]
     public async Task Without_JWT_SECRET_KEY_the_host_refuses_to_start_and_names_the_setting()
     {
@@ -46,13 +55,7 @@ public sealed class StartupTests
     [InlineData("OCR_ALLOWED_EXTENSIONS", ".exe,.png")]
     public async Task A_bad_setting_stops_start_up_with_a_message(string name, string value)
     {
-        var (exitCode, output) = await RunHost(new()
-        {
-            ["JWT_SECRET_KEY"] = HostProcess.Secret,
-            ["OCR_DATA_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-bad-" + Guid.NewGuid().ToString("N")),
-            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-            [name] = value,
-        });
+        var (exitCode, output) = await RunHost(WithKey(name, value));
 
         exitCode.ShouldNotBe(0);
         output.ShouldContain("Configuration error");
@@ -75,13 +78,7 @@ public sealed class StartupTests
     public async Task Missing_model_files_stop_start_up_with_a_clear_message()
     {
         var empty = Directory.CreateTempSubdirectory("akkaocr-nomodels-").FullName;
-        var (exitCode, output) = await RunHost(new()
-        {
-            ["JWT_SECRET_KEY"] = HostProcess.Secret,
-            ["OCR_DATA_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-bad-" + Guid.NewGuid().ToString("N")),
-            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-            ["OCR_MODELS_DIR"] = empty,
-        });
+        var (exitCode, output) = await RunHost(WithKey("OCR_MODELS_DIR", empty));
 
         exitCode.ShouldNotBe(0);
         output.ShouldContain("Configuration error: model set 'ppocr-v4' not found");
@@ -98,13 +95,7 @@ public sealed class StartupTests
         }
 
         await File.AppendAllTextAsync(Path.Combine(folder, "keys.txt"), "extra\n");
-        var (exitCode, output) = await RunHost(new()
-        {
-            ["JWT_SECRET_KEY"] = HostProcess.Secret,
-            ["OCR_DATA_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-bad-" + Guid.NewGuid().ToString("N")),
-            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
-            ["OCR_MODELS_DIR"] = root,
-        });
+        var (exitCode, output) = await RunHost(WithKey("OCR_MODELS_DIR", root));
 
         exitCode.ShouldNotBe(0);
         output.ShouldContain("keys.txt has sha256");

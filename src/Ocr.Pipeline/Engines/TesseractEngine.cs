@@ -70,16 +70,7 @@ public sealed class TesseractEngine : IDisposable
             image.SetResolution(300);
         }
 
-        var deskew = 0.0;
-        if (request.Preprocess != PreprocessMode.None)
-        {
-            image.Replace(pix =>
-            {
-                var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
-                deskew = confidence > 0 ? angle : 0;
-                return result;
-            });
-        }
+        var deskew = request.Preprocess != PreprocessMode.None ? image.Deskew() : 0.0;
 
         var rotation = request.AutoRotate ? DetectRotation(image) : 0;
         if (rotation != 0)

@@ -33,6 +33,19 @@ public sealed class PageImage : IDisposable
     /// <summary>An independent copy (recipes are tried on copies, the page itself stays as it came).</summary>
     public PageImage Copy() => new(LeptonicaApi.pixCopy(IntPtr.Zero, Handle));
 
+    /// <summary>Straightens the page (Leptonica's projection-profile search); returns the angle corrected, in degrees.</summary>
+    public double Deskew()
+    {
+        var deskew = 0.0;
+        Replace(pix =>
+        {
+            var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
+            deskew = confidence > 0 ? angle : 0;
+            return result;
+        });
+        return deskew;
+    }
+
     /// <summary>Replaces this image by <paramref name="transform"/>'s result (when it returns one).</summary>
     internal void Replace(Func<IntPtr, IntPtr> transform)
     {

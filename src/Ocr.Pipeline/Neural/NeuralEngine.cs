@@ -120,16 +120,7 @@ public sealed class NeuralEngine : IDisposable
 
     internal PreparedPage Prepare(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
     {
-        var deskew = 0.0;
-        if (request.Preprocess != PreprocessMode.None)
-        {
-            image.Replace(pix =>
-            {
-                var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
-                deskew = confidence > 0 ? angle : 0;
-                return result;
-            });
-        }
+        var deskew = request.Preprocess != PreprocessMode.None ? image.Deskew() : 0.0;
 
         var rotation = 0;
         var page = PixelBridge.ToGray(image);
