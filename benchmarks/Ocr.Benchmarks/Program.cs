@@ -58,7 +58,8 @@ var models = NeuralModelSet.Load(Path.Combine(repository.FullName, "models"), Ar
 var provider = ExecutionProvider.Choose(Arg("provider", "auto"), false, "benchmark");
 using var neural = new NeuralEngine(models, provider, () => materializer, new NeuralOptions
 {
-    Workers = options.ResolvedEngineCount,
+    Workers = int.Parse(Arg("neural-workers", options.ResolvedEngineCount.ToString())),
+    DetectionMaxSide = int.Parse(Arg("detection-side", "1600")),
     SpaceGapRatio = double.Parse(Arg("space-gap", "0.2"), System.Globalization.CultureInfo.InvariantCulture),
     Calibration = raw ? ConfidenceCalibration.Identity : EngineCalibrations.Neural,
 });

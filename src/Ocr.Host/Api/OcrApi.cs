@@ -57,8 +57,22 @@ public static class OcrApi
             return ErrorResults.Problem(400, invalid);
         }
 
-        var reply = await services.Supervisor.ActorRef.Ask<IJobReply>(
-            new JobCommands.SubmitJob(jobId, UserOf(http.User), spec!, DateTimeOffset.UtcNow), AskTimeout, cancellationToken);
+        IJobReply reply;
+        try
+        {
+            reply = await services.Supervisor.ActorRef.Ask<IJobReply>(
+                new JobCommands.SubmitJob(jobId, UserOf(http.User), spec!, DateTimeOffset.UtcNow), AskTimeout, cancellationToken);
+        }
+        catch (AskTimeoutException)
+        {
+            // The client hears "not accepted": should the supervisor still take the job later, the
+            // cancel queued behind it ends it (and its cleanup removes the upload).
+            services.Supervisor.ActorRef.Tell(new JobCommands.CancelJob(jobId, UserOf(http.User)));
+            log.LogWarning("Submission not confirmed within {Seconds} s; answered 503", AskTimeout.TotalSeconds);
+            http.Response.Headers.RetryAfter = "5";
+            return ErrorResults.Problem(503, "the service is too busy to confirm the job; retry in 5 s");
+        }
+
         switch (reply)
         {
             case Accepted:
