@@ -106,7 +106,17 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
 
         // The image is already deskewed and upright: the second engine reads it as it stands.
         var other = engine == OcrEngines.Neural ? OcrEngines.Tesseract : OcrEngines.Neural;
-        var second = await RecognizeWith(other, image, request, cancellationToken);
+        PageRecognition second;
+        try
+        {
+            second = await RecognizeWith(other, image, request, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A second opinion that fails leaves the first reading standing.
+            return (first with { Recipe = $"{first.Recipe}; escalation to {other} failed: {e.Message}" }, false);
+        }
+
         var combined = second with
         {
             RotationApplied = (first.RotationApplied + second.RotationApplied) % 360,
