@@ -100,4 +100,17 @@ public sealed class StartupTests
         exitCode.ShouldNotBe(0);
         output.ShouldContain("keys.txt has sha256");
     }
+
+    [Fact]
+    public async Task The_gpu_command_reports_detection_and_the_provider_choice_without_a_key()
+    {
+        var (exitCode, output) = await RunHost(new(), "gpu", "--probe", Path.Combine(Repository.Models, "ppocr-v4"));
+
+        exitCode.ShouldBe(0);
+        var report = System.Text.Json.Nodes.JsonNode.Parse(output)!;
+        report["gpu"]!["Reason"]!.GetValue<string>().ShouldNotBeNullOrEmpty();
+        report["onnxruntime_providers"]!.AsArray().Select(p => p!.GetValue<string>()).ShouldContain("CPUExecutionProvider");
+        report["chosen"]!["Provider"]!.GetValue<string>().ShouldBe("CPUExecutionProvider");
+        report["probe"]!["recognition_16x3x48x640"]!["run_ms"]!.AsArray().Count.ShouldBe(5);
+    }
 }
