@@ -130,12 +130,7 @@ public sealed class TesseractEngine : IDisposable
 
     private static double Score(Reading reading) => reading.Letters * reading.Confidence;
 
-    /// <summary>The most confident reading among those that found most of the text (confidence alone favours short readings).</summary>
-    private static Reading Choose(IReadOnlyList<Reading> readings)
-    {
-        var most = readings.Max(r => r.Letters);
-        return readings.Where(r => r.Letters >= most * 0.7).MaxBy(r => r.Confidence)!;
-    }
+    private static Reading Choose(IReadOnlyList<Reading> readings) => ReadingChoice.MostConfident(readings, r => r.Letters, r => r.Confidence);
 
     private Reading ReadWith(PageImage image, string recipe, int pageSegMode, CancellationToken cancellationToken)
     {

@@ -96,17 +96,14 @@ public sealed class NeuralEngine : IDisposable
         {
             var words = row.SelectMany(pair => WordsOf(pair.First, pair.Second)).ToList();
             var text = string.Join(' ', row.Select(pair => pair.Second.Text));
-            var letters = row.Sum(pair => pair.Second.Text.Length);
-            var confidence = row.Sum(pair => pair.Second.Confidence * pair.Second.Text.Length) / Math.Max(1, letters);
+            var confidence = LetterWeightedConfidence(row.Select(pair => pair.Second));
             lines.Add(new TextLine(text, Math.Round(_calibration.Apply(confidence), 4), Union(row.Select(pair => pair.First.Region.Bounds)), words));
         }
 
-        var totalLetters = read.Sum(pair => pair.Second.Text.Length);
-        var raw = totalLetters == 0 ? 0 : read.Sum(pair => pair.Second.Confidence * pair.Second.Text.Length) / totalLetters;
         Interlocked.Increment(ref _pagesRecognized);
         return new PageRecognition(
             string.Join('\n', lines.Select(l => l.Text)),
-            _calibration.Apply(raw),
+            _calibration.Apply(LetterWeightedConfidence(read.Select(pair => pair.Second))),
             prepared.Rotation,
             prepared.Deskew,
             "neural",
@@ -115,6 +112,14 @@ public sealed class NeuralEngine : IDisposable
     }
 
     internal RecognitionBatcher Batcher => _batcher;
+
+    /// <summary>Mean of the lines' confidences weighted by their letters; 0 when nothing was read.</summary>
+    private static double LetterWeightedConfidence(IEnumerable<LineReading> readings)
+    {
+        var all = readings.ToList();
+        var letters = all.Sum(r => r.Text.Length);
+        return letters == 0 ? 0 : all.Sum(r => r.Confidence * r.Text.Length) / letters;
+    }
 
     internal sealed record PreparedPage(IReadOnlyList<LineCrop> Crops, int Rotation, double Deskew);
 
@@ -139,24 +144,30 @@ public sealed class NeuralEngine : IDisposable
                     rotation = 270;
                     (page, regions) = Redetect(image, page);
                 }
-
-                // A page is turned over only on the word of several lines: one line's vote misleads.
-                if (regions.Count >= 3 && _classifier.UpsideDownShare(page, regions) >= UpsideDownShare)
-                {
-                    image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, 2));
-                    rotation = (rotation + 180) % 360;
-                    (page, regions) = Redetect(image, page);
-                }
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
-            var crops = regions.Select(region => LineCrop.Cut(page, region)).ToList();
+            var crops = Cut(page, regions, cancellationToken);
+            // A page is turned over only on the word of several lines: one line's vote misleads.
+            if (request.AutoRotate && regions.Count >= 3 && _classifier.UpsideDownShare(crops) >= UpsideDownShare)
+            {
+                image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, 2));
+                rotation = (rotation + 180) % 360;
+                (page, regions) = Redetect(image, page);
+                crops = Cut(page, regions, cancellationToken);
+            }
+
             return new PreparedPage(crops, rotation, deskew);
         }
         finally
         {
             page.Dispose();
         }
+    }
+
+    private static List<LineCrop> Cut(Mat page, IReadOnlyList<TextRegion> regions, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return regions.Select(region => LineCrop.Cut(page, region)).ToList();
     }
 
     private (Mat Page, IReadOnlyList<TextRegion> Regions) Redetect(PageImage image, Mat previous)

@@ -1,6 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using OpenCvSharp;
 
 namespace Ocr.Pipeline.Neural;
 
@@ -12,10 +11,10 @@ public sealed class OrientationClassifier(InferenceSession session)
 
     private readonly string _inputName = session.InputMetadata.Keys.First();
 
-    /// <summary>The share of the given lines (weighted by confidence) that read upside down.</summary>
-    public double UpsideDownShare(Mat page, IEnumerable<TextRegion> regions)
+    /// <summary>The share of the page's 16 widest lines (weighted by confidence) that read upside down.</summary>
+    public double UpsideDownShare(IEnumerable<LineCrop> crops)
     {
-        var chosen = regions.OrderByDescending(r => r.Width).Take(16).ToList();
+        var chosen = crops.OrderByDescending(c => c.Region.Width).Take(16).ToList();
         if (chosen.Count == 0)
         {
             return 0;
@@ -25,7 +24,7 @@ public sealed class OrientationClassifier(InferenceSession session)
         var buffer = input.Buffer.Span;
         for (var i = 0; i < chosen.Count; i++)
         {
-            var crop = LineCrop.Cut(page, chosen[i]);
+            var crop = chosen[i];
             var width = Math.Min(Width, crop.Width);
             for (var y = 0; y < Height; y++)
             {

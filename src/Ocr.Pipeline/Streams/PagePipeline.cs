@@ -125,24 +125,9 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
         return (Better(first, combined), true);
     }
 
-    /// <summary>The more confident reading, unless it found much less text (confidence alone favours short readings).</summary>
-    internal static PageRecognition Better(PageRecognition first, PageRecognition second)
-    {
-        var firstLetters = first.Text.Count(char.IsLetterOrDigit);
-        var secondLetters = second.Text.Count(char.IsLetterOrDigit);
-        var most = Math.Max(firstLetters, secondLetters);
-        if (secondLetters < most * 0.7)
-        {
-            return first;
-        }
-
-        if (firstLetters < most * 0.7)
-        {
-            return second;
-        }
-
-        return second.Confidence > first.Confidence ? second : first;
-    }
+    /// <summary>The engines' two readings judged by the same rule as a Tesseract page's recipes.</summary>
+    internal static PageRecognition Better(PageRecognition first, PageRecognition second) =>
+        ReadingChoice.MostConfident([first, second], r => r.Text.Count(char.IsLetterOrDigit), r => r.Confidence);
 
     private async Task<PageResult> ReadAsync(LoadedPage page, RecognitionRequest request, string engine, bool escalate, CancellationToken cancellationToken)
     {
