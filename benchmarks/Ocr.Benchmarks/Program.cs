@@ -101,6 +101,13 @@ foreach (var run in runs)
             var results = await pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageResult>(), materializer);
             pages += results.Count;
             escalated += results.Count(r => r.Escalated);
+            if (Arg("only", "") is { Length: > 0 })
+            {
+                foreach (var r in results)
+                {
+                    Console.Error.WriteLine($"{relative} page {r.PageNumber}: {r.Engine}, confidence {r.Confidence:F3}, rotation {r.Rotation}, deskew {r.DeskewAngle:F2}");
+                }
+            }
             text = string.Join("\n", results.Select(r => r.Text));
             if (results.Count == 1)
             {

@@ -1,4 +1,5 @@
-using Ocr.Pipeline.Native;
+using OpenCvSharp;
+using Ocr.Pipeline.Imaging;
 
 namespace Ocr.Pipeline.Engines;
 
@@ -15,10 +16,7 @@ public enum PreprocessMode
     Full,
 }
 
-/// <summary>
-/// Image recipes built on Leptonica, which is already loaded with libtesseract (so no second
-/// copy of libpng/libjpeg enters the process, the crash NOTES.md describes for OpenCV).
-/// </summary>
+/// <summary>Image recipes built from the OpenCV filters; each reads a copy, the page itself stays as it came.</summary>
 public static class PageRecipes
 {
     public const string Plain = "plain";
@@ -27,70 +25,57 @@ public static class PageRecipes
     public const string Upscale = "upscale";
     public const string Full = "full";
 
-    /// <summary>Pages whose text is this small (pixels of page height per line of a letter page) are upscaled.</summary>
+    /// <summary>Pages this short (in pixels) carry text too small for Tesseract and are upscaled by Full.</summary>
     private const int SmallPageHeight = 1400;
 
     /// <summary>A new image with <paramref name="recipe"/> applied; the caller disposes it.</summary>
     public static PageImage Apply(PageImage source, string recipe)
     {
-        var image = source.Copy();
-        var resolution = source.Resolution;
-        try
+        if (recipe == Plain)
         {
-            switch (recipe)
-            {
-                case Plain:
-                    break;
-                case Contrast:
-                    Gray(image);
-                    image.Replace(pix => LeptonicaApi.pixBackgroundNormSimple(pix, IntPtr.Zero, IntPtr.Zero));
-                    image.Replace(pix => LeptonicaApi.pixContrastNorm(IntPtr.Zero, pix, 50, 50, 40, 2, 2));
-                    break;
-                case Binary:
-                    Gray(image);
-                    image.Replace(pix => LeptonicaApi.pixBackgroundNormSimple(pix, IntPtr.Zero, IntPtr.Zero));
-                    Binarize(image);
-                    break;
-                case Upscale:
-                    Gray(image);
-                    image.Replace(pix => LeptonicaApi.pixScale(pix, 2f, 2f));
-                    resolution *= 2;
-                    break;
-                case Full:
-                    Gray(image);
-                    image.Replace(pix => LeptonicaApi.pixMedianFilter(pix, 3, 3));
-                    image.Replace(pix => LeptonicaApi.pixBackgroundNormSimple(pix, IntPtr.Zero, IntPtr.Zero));
-                    image.Replace(pix => LeptonicaApi.pixContrastNorm(IntPtr.Zero, pix, 50, 50, 40, 2, 2));
-                    if (image.Height < SmallPageHeight)
-                    {
-                        image.Replace(pix => LeptonicaApi.pixScale(pix, 2f, 2f));
-                        resolution *= 2;
-                    }
+            return source.Copy();
+        }
 
-                    Binarize(image);
-                    break;
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(recipe), recipe, "unknown recipe");
+        var resolution = Math.Max(source.Resolution, 70);
+        using var gray = PixelBridge.ToGray(source);
+        Mat result;
+        switch (recipe)
+        {
+            case Contrast:
+                result = PageFilters.RecoverContrast(gray);
+                break;
+            case Binary:
+            {
+                using var recovered = PageFilters.RecoverContrast(gray);
+                result = PageFilters.Threshold(recovered);
+                break;
             }
 
-            image.SetResolution(Math.Max(resolution, 70));
-            return image;
+            case Upscale:
+                result = PageFilters.Upscale(gray);
+                resolution *= 2;
+                break;
+            case Full:
+            {
+                using var clean = PageFilters.Denoise(gray);
+                using var recovered = PageFilters.RecoverContrast(clean);
+                using var sized = recovered.Height < SmallPageHeight ? PageFilters.Upscale(recovered) : recovered.Clone();
+                if (sized.Height != recovered.Height)
+                {
+                    resolution *= 2;
+                }
+
+                result = PageFilters.Threshold(sized);
+                break;
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(recipe), recipe, "unknown recipe");
         }
-        catch
+
+        using (result)
         {
-            image.Dispose();
-            throw;
+            return PixelBridge.ToPage(result, resolution);
         }
     }
-
-    private static void Gray(PageImage image)
-    {
-        if (image.Depth != 8)
-        {
-            image.Replace(pix => LeptonicaApi.pixConvertTo8(pix, 0));
-        }
-    }
-
-    private static void Binarize(PageImage image) => image.Replace(pix =>
-        LeptonicaApi.pixSauvolaBinarizeTiled(pix, 25, 0.35f, 1, 1, IntPtr.Zero, out var binary) == 0 ? binary : IntPtr.Zero);
 }

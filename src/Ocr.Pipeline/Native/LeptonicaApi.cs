@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Ocr.Pipeline.Native;
 
-/// <summary>The subset of Leptonica used for decoding, deskew and rotation.</summary>
+/// <summary>The subset of Leptonica used for decoding, quarter turns and the pixels Tesseract reads.</summary>
 internal static partial class LeptonicaApi
 {
     [LibraryImport(NativeLibraries.Leptonica)]
@@ -49,25 +49,10 @@ internal static partial class LeptonicaApi
     internal static partial IntPtr pixRotateOrth(IntPtr pix, int quads);
 
     [LibraryImport(NativeLibraries.Leptonica)]
-    internal static partial IntPtr pixFindSkewAndDeskew(IntPtr pix, int reductionSearch, out float angle, out float confidence);
-
-    [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial int setMsgSeverity(int severity);
 
     [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial IntPtr pixCopy(IntPtr destination, IntPtr source);
-
-    [LibraryImport(NativeLibraries.Leptonica)]
-    internal static partial IntPtr pixBackgroundNormSimple(IntPtr pix, IntPtr mask, IntPtr gray);
-
-    [LibraryImport(NativeLibraries.Leptonica)]
-    internal static partial IntPtr pixContrastNorm(IntPtr destination, IntPtr source, int sx, int sy, int minDiff, int smoothX, int smoothY);
-
-    [LibraryImport(NativeLibraries.Leptonica)]
-    internal static partial int pixSauvolaBinarizeTiled(IntPtr pix, int windowHalfSize, float factor, int nx, int ny, IntPtr thresholds, out IntPtr binarized);
-
-    [LibraryImport(NativeLibraries.Leptonica)]
-    internal static partial IntPtr pixMedianFilter(IntPtr pix, int width, int height);
 
     [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial IntPtr pixClone(IntPtr pix);

@@ -1,3 +1,4 @@
+using Ocr.Pipeline.Imaging;
 using Ocr.Pipeline.Native;
 
 namespace Ocr.Pipeline;
@@ -33,17 +34,36 @@ public sealed class PageImage : IDisposable
     /// <summary>An independent copy (recipes are tried on copies, the page itself stays as it came).</summary>
     public PageImage Copy() => new(LeptonicaApi.pixCopy(IntPtr.Zero, Handle));
 
-    /// <summary>Straightens the page (Leptonica's projection-profile search); returns the angle corrected, in degrees.</summary>
+    /// <summary>Tilts smaller than this are left alone: turning costs a resampling for nothing readable.</summary>
+    private const double MinimumDeskew = 0.1;
+
+    /// <summary>
+    /// Straightens the page (projection-profile search and rotation in OpenCV); returns the
+    /// degrees it was turned counter-clockwise, 0 when it was left as it came.
+    /// </summary>
     public double Deskew()
     {
-        var deskew = 0.0;
-        Replace(pix =>
+        using var gray = PixelBridge.ToGray(this);
+        var skew = SkewDetector.FindSkew(gray);
+        if (Math.Abs(skew) < MinimumDeskew)
         {
-            var result = LeptonicaApi.pixFindSkewAndDeskew(pix, 2, out var angle, out var confidence);
-            deskew = confidence > 0 ? angle : 0;
-            return result;
-        });
-        return deskew;
+            return 0;
+        }
+
+        using var colour = Depth == 32 ? PixelBridge.ToMat(this) : null;
+        using var straight = PageFilters.Rotate(colour ?? gray, skew);
+        Adopt(PixelBridge.ToPage(straight, Resolution));
+        return skew;
+    }
+
+    /// <summary>Takes over <paramref name="replacement"/>'s pixels; the replacement is left empty.</summary>
+    internal void Adopt(PageImage replacement)
+    {
+        var next = replacement._pix;
+        replacement._pix = IntPtr.Zero;
+        GC.SuppressFinalize(replacement);
+        LeptonicaApi.pixDestroy(ref _pix);
+        _pix = next;
     }
 
     /// <summary>Replaces this image by <paramref name="transform"/>'s result (when it returns one).</summary>

@@ -2,6 +2,7 @@ using Akka.Streams;
 using Microsoft.ML.OnnxRuntime;
 using OpenCvSharp;
 using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Imaging;
 using Ocr.Pipeline.Native;
 
 namespace Ocr.Pipeline.Neural;
