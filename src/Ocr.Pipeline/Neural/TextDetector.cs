@@ -42,6 +42,15 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     private const int MinSide = 3;
     private const int MaxRegions = 2000;
 
+    /// <summary>
+    /// A page's feature maps are the largest buffers the engine allocates (about 100 MB at 1600 px)
+    /// and their shape changes with every page size: kept in the arena they pile up, so each
+    /// detection hands its chunks back. Recognition keeps its arena (small, same shapes).
+    /// </summary>
+    private static readonly RunOptions ReleaseArena = CreateReleasingRunOptions();
+
+    private readonly string[] _outputNames = [.. session.OutputMetadata.Keys];
+
     private static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
     private static readonly float[] Std = [0.229f, 0.224f, 0.225f];
 
@@ -89,7 +98,7 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
             }
         }
 
-        using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), input)]);
+        using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), input)], _outputNames, ReleaseArena);
         var map = outputs[0].AsTensor<float>();
         using var probability = new Mat(height, width, MatType.CV_32FC1);
         using var mask = new Mat(height, width, MatType.CV_8UC1);
@@ -180,5 +189,12 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
         var left = byX.Take(2).OrderBy(p => p.Y).ToArray();
         var right = byX.Skip(2).OrderBy(p => p.Y).ToArray();
         return [left[0], right[0], right[1], left[1]];
+    }
+
+    private static RunOptions CreateReleasingRunOptions()
+    {
+        var options = new RunOptions();
+        options.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
+        return options;
     }
 }

@@ -3,6 +3,7 @@ using Akka;
 using Akka.Streams.Dsl;
 using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Native;
 using Ocr.Pipeline.Neural;
 
 namespace Ocr.Pipeline.Streams;
@@ -137,7 +138,7 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
             case TextPage text:
                 return new PageResult(text.PageNumber, text.Text, 1.0, text.Source, text.Width, text.Height, clock.Elapsed.TotalSeconds, 0, 0);
             case ImagePage image:
-                using (image)
+                try
                 {
                     var width = image.Image.Width;
                     var height = image.Image.Height;
@@ -145,6 +146,11 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
                     return new PageResult(image.PageNumber, reading.Text.TrimEnd(), Math.Round(reading.Confidence, 4), PageSources.Ocr,
                         width, height, Math.Round(clock.Elapsed.TotalSeconds, 3), reading.RotationApplied, Math.Round(reading.DeskewAngle, 2),
                         reading.Engine, escalated, reading.Engine == OcrEngines.Neural && neural!.Provider.OnGpu, reading.Lines);
+                }
+                finally
+                {
+                    image.Dispose();
+                    NativeHeap.Trim();
                 }
 
             default:
