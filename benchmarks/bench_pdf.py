@@ -7,7 +7,7 @@ resident memory (VmHWM). Then the baselines on the same pages at 300 dpi: the de
 (pdftoppm then tesseract, page after page, default threading) and the ideal (pages pre-rendered,
 two single-threaded tesseract processes in parallel). Writes benchmarks/results/pdf-throughput.json.
 
-usage: python3 benchmarks/bench_pdf.py [--pages 50] [--memory-pages 30,300] [--skip-cli]
+usage: python3 benchmarks/bench_pdf.py [--pages 50] [--memory-pages 30,300] [--skip-cli] [--skip-cli-loop]
        [--env OCR_MODEL_CPU=ppocr-v4] [--out pdf-throughput.json]
 """
 import argparse, concurrent.futures, json, os, subprocess, sys, tempfile, time
@@ -40,14 +40,23 @@ def run_service(pdf, extra_env):
         started = time.time()
         jid = submit(base, tok, pdf)
         peak = 0
+        timeline = {}
         while True:
             _, st = request("GET", f"{base}/api/ocr/job/{jid}/status/", headers={"Authorization": "Bearer " + tok})
             with open(f"/proc/{host.pid}/status") as f:
-                peak = max(peak, next(int(l.split()[1]) for l in f if l.startswith("VmHWM")))
+                fields = {l.split(":")[0]: int(l.split()[1]) for l in f if l.startswith(("VmHWM", "VmRSS"))}
+            peak = max(peak, fields["VmHWM"])
+            # Resident size as pages get done: a leak climbs with the page count, a bounded pipeline levels off.
+            done = st.get("pages_done") or 0
+            timeline[done] = max(timeline.get(done, 0), round(fields["VmRSS"] / 1024))
             if st.get("status") in ("completed", "failed", "cancelled"):
                 break
             time.sleep(0.5)
-        return time.time() - started, peak / 1024, st
+        wall = time.time() - started
+        _, result = request("GET", f"{base}/api/ocr/job/{jid}/result/", headers={"Authorization": "Bearer " + tok})
+        pages = (result or {}).get("pages") or []
+        st = dict(st, escalated_pages=sum(1 for p in pages if p.get("escalated")), rss_mb_by_pages_done=timeline)
+        return wall, peak / 1024, st
     finally:
         stop_host(host)
 
@@ -57,7 +66,8 @@ def main():
     ap.add_argument("--eval", default=os.path.join(ROOT, "..", "shared", "eval"))
     ap.add_argument("--pages", type=int, default=50)
     ap.add_argument("--memory-pages", default="30,300")
-    ap.add_argument("--skip-cli", action="store_true")
+    ap.add_argument("--skip-cli", action="store_true", help="no baselines at all")
+    ap.add_argument("--skip-cli-loop", action="store_true", help="the ideal only, without the slow default-thread CLI loop")
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE for the host, e.g. OCR_MODEL_CPU=ppocr-v4")
     ap.add_argument("--out", default="pdf-throughput.json")
     args = ap.parse_args()
@@ -68,18 +78,21 @@ def main():
 
     pdf = build_pdf(eval_dir, args.pages, work)
     wall, peak, st = run_service(pdf, host_env)
-    out["service"] = {"pages": args.pages, "wall_s": round(wall, 1), "pages_per_s": round(args.pages / wall, 3), "peak_rss_mb": round(peak), "status": st.get("status")}
-    print(f"service: {args.pages} pages in {wall:.1f} s = {args.pages / wall:.2f} pages/s, peak RSS {peak:.0f} MB ({st.get('status')})")
+    out["service"] = {"pages": args.pages, "wall_s": round(wall, 1), "pages_per_s": round(args.pages / wall, 3), "peak_rss_mb": round(peak), "status": st.get("status"),
+                      "escalated_pages": st.get("escalated_pages")}
+    print(f"service: {args.pages} pages in {wall:.1f} s = {args.pages / wall:.2f} pages/s, peak RSS {peak:.0f} MB ({st.get('status')}, {st.get('escalated_pages')} escalated)")
 
     if not args.skip_cli:
         env1 = dict(os.environ, OMP_THREAD_LIMIT="1")
         envd = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
-        started = time.time()
-        for p in range(1, args.pages + 1):
-            base = os.path.join(work, f"cli-{p}")
-            subprocess.run(["pdftoppm", "-r", "300", "-f", str(p), "-l", str(p), "-singlefile", "-png", pdf, base], check=True)
-            subprocess.run(["tesseract", base + ".png", base], capture_output=True, env=envd)
-        cli = time.time() - started
+        cli = None
+        if not args.skip_cli_loop:
+            started = time.time()
+            for p in range(1, args.pages + 1):
+                base = os.path.join(work, f"cli-{p}")
+                subprocess.run(["pdftoppm", "-r", "300", "-f", str(p), "-l", str(p), "-singlefile", "-png", pdf, base], check=True)
+                subprocess.run(["tesseract", base + ".png", base], capture_output=True, env=envd)
+            cli = time.time() - started
         for p in range(1, args.pages + 1):
             subprocess.run(["pdftoppm", "-r", "300", "-gray", "-f", str(p), "-l", str(p), "-singlefile", pdf, os.path.join(work, f"pre-{p}")], check=True)
         started = time.time()
@@ -87,18 +100,24 @@ def main():
             list(pool.map(lambda p: subprocess.run(["tesseract", os.path.join(work, f"pre-{p}.pgm"), os.path.join(work, f"pre-{p}")],
                                                    capture_output=True, env=env1), range(1, args.pages + 1)))
         ideal = time.time() - started
-        out["cli_default_loop"] = {"wall_s": round(cli, 1), "pages_per_s": round(args.pages / cli, 3)}
         out["ideal_two_parallel_prerendered"] = {"wall_s": round(ideal, 1), "pages_per_s": round(args.pages / ideal, 3)}
-        out["service_vs_cli_loop"] = round(cli / wall, 2)
         out["service_vs_ideal"] = round(ideal / wall, 2)
-        print(f"pdftoppm+tesseract loop (default threads): {cli:.1f} s; ideal 2x single-thread over pre-rendered pages: {ideal:.1f} s")
-        print(f"service = {cli / wall:.2f}x the CLI loop, {ideal / wall:.2f}x the ideal")
+        print(f"ideal 2x single-thread tesseract over pre-rendered pages: {ideal:.1f} s; service = {ideal / wall:.2f}x the ideal")
+        if cli is not None:
+            out["cli_default_loop"] = {"wall_s": round(cli, 1), "pages_per_s": round(args.pages / cli, 3)}
+            out["service_vs_cli_loop"] = round(cli / wall, 2)
+            print(f"pdftoppm+tesseract loop (default threads): {cli:.1f} s; service = {cli / wall:.2f}x the CLI loop")
 
     memory = {}
     for n in [int(x) for x in args.memory_pages.split(",") if x]:
         wall_n, peak_n, st_n = run_service(build_pdf(eval_dir, n, work), host_env)
-        memory[n] = {"peak_rss_mb": round(peak_n), "wall_s": round(wall_n, 1), "status": st_n.get("status")}
-        print(f"memory: {n} pages -> peak RSS {peak_n:.0f} MB in {wall_n:.0f} s")
+        timeline = st_n.get("rss_mb_by_pages_done") or {}
+        step = max(1, n // 10)
+        tenths = {k: max(v for d, v in timeline.items() if k - step < d <= k) for k in range(step, n + 1, step)
+                  if any(k - step < d <= k for d in timeline)}
+        memory[n] = {"peak_rss_mb": round(peak_n), "wall_s": round(wall_n, 1), "status": st_n.get("status"),
+                     "escalated_pages": st_n.get("escalated_pages"), "highest_rss_mb_by_tenth_of_pages_done": tenths}
+        print(f"memory: {n} pages -> peak RSS {peak_n:.0f} MB in {wall_n:.0f} s; highest RSS while the k-th tenth of the pages was done: {tenths}")
     out["memory"] = memory
     os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
     with open(os.path.join(ROOT, "benchmarks", "results", args.out), "w") as f:

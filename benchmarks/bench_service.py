@@ -51,8 +51,9 @@ def submit(base, tok, path):
 def start_host(extra_env=None):
     """Starts the Release host on a free port with a fresh data dir; returns (process, base url, data dir)."""
     dll = os.path.join(ROOT, "src", "Ocr.Host", "bin", "Release", "net10.0", "Ocr.Host.dll")
-    if not os.path.exists(dll):
-        subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "Ocr.Host")], check=True)
+    # Always (incremental, seconds when nothing changed): a stale build would measure old code.
+    subprocess.run(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", os.path.join(ROOT, "src", "Ocr.Host")], check=True,
+                   stdout=subprocess.DEVNULL)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

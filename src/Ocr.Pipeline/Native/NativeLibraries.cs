@@ -31,6 +31,7 @@ public static class NativeLibraries
 
         // Environment.SetEnvironmentVariable does not reach native getenv; libc setenv does.
         _ = setenv("OMP_THREAD_LIMIT", "1", 1);
+        LimitMallocArenas();
         NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
         _ = TesseractApi.TessVersion();
         // Leptonica reports every decoding problem on stderr; the service reports them itself.
@@ -62,6 +63,28 @@ public static class NativeLibraries
             $"Could not load {name} (tried {string.Join(", ", candidates)}). Install tesseract-ocr and libtesseract-dev.");
     }
 
+    /// <summary>
+    /// glibc gives each thread that allocates its own heap (up to 8 per core), and each keeps
+    /// the high-water mark of the pages it has read: resident memory then creeps up with the
+    /// page count. Two heaps hold it level (50-page scanned PDF: 509 MB peak against 561 MB,
+    /// same pages/s). Set here, before the worker threads start, so glibc still honours it.
+    /// </summary>
+    private static void LimitMallocArenas()
+    {
+        const int arenaMax = -8; // M_ARENA_MAX in malloc.h
+        try
+        {
+            _ = mallopt(arenaMax, 2);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Not glibc (musl has one heap anyway).
+        }
+    }
+
     [DllImport(LibC, CharSet = CharSet.Ansi, BestFitMapping = false)]
     private static extern int setenv(string name, string value, int overwrite);
+
+    [DllImport(LibC)]
+    private static extern int mallopt(int parameter, int value);
 }

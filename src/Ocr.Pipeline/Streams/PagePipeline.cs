@@ -3,7 +3,6 @@ using Akka;
 using Akka.Streams.Dsl;
 using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
-using Ocr.Pipeline.Native;
 using Ocr.Pipeline.Neural;
 
 namespace Ocr.Pipeline.Streams;
@@ -150,7 +149,6 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
                 finally
                 {
                     image.Dispose();
-                    NativeHeap.Trim();
                 }
 
             default:
