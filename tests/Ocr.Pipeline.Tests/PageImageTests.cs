@@ -18,4 +18,12 @@ public sealed class PageImageTests
 
         LeptonicaApi.pixGetRefcount(page.Image.Handle).ShouldBe(1);
     }
+
+    [Fact]
+    public void Freed_native_memory_is_handed_back_through_glibc()
+    {
+        NativeHeap.Trim();
+
+        NativeHeap.Available.ShouldBeTrue();
+    }
 }

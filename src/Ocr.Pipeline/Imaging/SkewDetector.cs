@@ -36,8 +36,7 @@ internal static class SkewDetector
             return 0;
         }
 
-        var points = new Point[ink.Rows];
-        ink.GetArray(out points);
+        ink.GetArray(out Point[] points);
         var height = (int)Math.Ceiling(gray.Height * scale);
         var width = (int)Math.Ceiling(gray.Width * scale);
 

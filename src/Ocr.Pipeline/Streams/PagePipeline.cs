@@ -3,6 +3,7 @@ using Akka;
 using Akka.Streams.Dsl;
 using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Native;
 using Ocr.Pipeline.Neural;
 
 namespace Ocr.Pipeline.Streams;
@@ -149,6 +150,7 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
                 finally
                 {
                     image.Dispose();
+                    NativeHeap.PageDone();
                 }
 
             default:
