@@ -59,13 +59,17 @@ public static class PageRecipes
             {
                 using var clean = PageFilters.Denoise(gray);
                 using var recovered = PageFilters.RecoverContrast(clean);
-                using var sized = recovered.Height < SmallPageHeight ? PageFilters.Upscale(recovered) : recovered.Clone();
-                if (sized.Height != recovered.Height)
+                if (recovered.Height < SmallPageHeight)
                 {
+                    using var larger = PageFilters.Upscale(recovered);
                     resolution *= 2;
+                    result = PageFilters.Threshold(larger);
+                }
+                else
+                {
+                    result = PageFilters.Threshold(recovered);
                 }
 
-                result = PageFilters.Threshold(sized);
                 break;
             }
 
