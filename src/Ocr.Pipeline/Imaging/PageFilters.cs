@@ -5,21 +5,6 @@ namespace Ocr.Pipeline.Imaging;
 /// <summary>OpenCV filters the preprocessing recipes are made of. Each returns a new matrix the caller owns.</summary>
 internal static class PageFilters
 {
-    public static Mat Gray(Mat page)
-    {
-        var gray = new Mat();
-        if (page.Channels() == 1)
-        {
-            page.CopyTo(gray);
-        }
-        else
-        {
-            Cv2.CvtColor(page, gray, ColorConversionCodes.BGR2GRAY);
-        }
-
-        return gray;
-    }
-
     /// <summary>Salt-and-pepper and scanner speckle out, letter edges kept (3×3 median).</summary>
     public static Mat Denoise(Mat gray)
     {
