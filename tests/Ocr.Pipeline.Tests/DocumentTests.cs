@@ -1,5 +1,6 @@
 using System.Text;
 using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Imaging;
 using Ocr.Pipeline.Streams;
 using Ocr.TestSupport;
 using Xunit.Abstractions;
@@ -119,6 +120,53 @@ public sealed class DocumentTests(ITestOutputHelper output)
 
         ((long)page.Image.Width * page.Image.Height).ShouldBeLessThanOrEqualTo(options.MaxPagePixels);
         page.Image.Resolution.ShouldBeLessThan(options.PdfDpi);
+    }
+
+    [Fact]
+    public async Task A_PDF_page_read_from_pdftoppms_output_has_the_same_pixels_as_one_read_from_a_file()
+    {
+        using var piped = await Open("pdfs/ocrmypdf_skew.pdf", Options with { PdfFormat = "PGM", PdfTextLayer = "ignore", PdfDpi = 150 });
+        using var filed = await Open("pdfs/ocrmypdf_skew.pdf", Options with { PdfFormat = "TIFF", PdfTextLayer = "ignore", PdfDpi = 150 });
+        using var fromPipe = (ImagePage)await piped.LoadPageAsync(1, default);
+        using var fromFile = (ImagePage)await filed.LoadPageAsync(1, default);
+        using var a = PixelBridge.ToGray(fromPipe.Image);
+        using var b = PixelBridge.ToGray(fromFile.Image);
+
+        fromPipe.Image.Depth.ShouldBe(8);
+        fromPipe.Image.Resolution.ShouldBe(150);
+        (a.Width, a.Height).ShouldBe((b.Width, b.Height));
+        using var difference = new OpenCvSharp.Mat();
+        OpenCvSharp.Cv2.Absdiff(a, b, difference);
+        OpenCvSharp.Cv2.CountNonZero(difference).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_greymap_with_a_comment_and_an_odd_width_reads_pixel_for_pixel()
+    {
+        // 5 x 2 pixels: rows end inside a 32-bit word, so padding must stay out of the picture.
+        byte[] pixels = [0, 10, 20, 30, 40, 250, 240, 230, 220, 210];
+        using var stream = new MemoryStream([.. "P5\n# pdftoppm\n5 2\n255\n"u8.ToArray(), .. pixels]);
+
+        using var image = await GraymapReader.ReadAsync(stream, 300, default);
+        using var mat = PixelBridge.ToGray(image);
+
+        (image.Width, image.Height, image.Depth, image.Resolution).ShouldBe((5, 2, 8, 300));
+        mat.GetArray(out byte[] read).ShouldBeTrue();
+        read.ShouldBe(pixels);
+    }
+
+    [Theory]
+    [InlineData("P6\n2 2\n255\n", typeof(InvalidDataException))]
+    [InlineData("P5\n2 2\n65535\n", typeof(InvalidDataException))]
+    [InlineData("P5\n2 x\n255\n", typeof(InvalidDataException))]
+    [InlineData("P5\n4 4\n255\n\u0001\u0002", typeof(EndOfStreamException))]
+    [InlineData("", typeof(EndOfStreamException))]
+    public async Task A_stream_that_is_not_a_whole_8_bit_greymap_is_refused(string content, Type expected)
+    {
+        using var stream = new MemoryStream(Encoding.Latin1.GetBytes(content));
+
+        var error = await Should.ThrowAsync<Exception>(() => GraymapReader.ReadAsync(stream, 300, default));
+        error.ShouldBeOfType(expected);
     }
 
     [Fact]

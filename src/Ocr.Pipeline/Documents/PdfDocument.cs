@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Ocr.Pipeline.Imaging;
 
 namespace Ocr.Pipeline.Documents;
 
@@ -74,22 +75,38 @@ public sealed partial class PdfDocument : IDocument
         }
 
         var dpi = DpiWithinBudget(widthPt, heightPt, _dpi, _maxPixels);
-        var prefix = Path.Combine(_workDirectory, $"page-{pageNumber}");
-        // PNG and PGM are both lossless and give the same gray pixels; the page file is read back
-        // at once and deleted, so it is written as an uncompressed greymap (PNG compression of a
-        // 300-dpi page costs ~1.4 s of CPU and pdftoppm's PNG is RGB even with -gray).
-        var (formatArgs, extension) = _format.ToUpperInvariant() switch
+        var pageArgument = pageNumber.ToString(CultureInfo.InvariantCulture);
+        string[] pageArgs = ["-r", dpi.ToString(CultureInfo.InvariantCulture), "-gray", "-f", pageArgument, "-l", pageArgument];
+        var image = _format.ToUpperInvariant() switch
         {
-            "JPEG" or "JPG" => (new[] { "-jpeg" }, ".jpg"),
-            "TIFF" or "TIF" => (new[] { "-tiff" }, ".tif"),
-            _ => (Array.Empty<string>(), ".pgm"),
+            "JPEG" or "JPG" => await RenderToFile(pageNumber, pageArgs, "-jpeg", ".jpg", cancellationToken),
+            "TIFF" or "TIF" => await RenderToFile(pageNumber, pageArgs, "-tiff", ".tif", cancellationToken),
+            // PNG and PGM are both lossless and give the same gray pixels: the page comes through
+            // pdftoppm's standard output as a greymap, read as it arrives (PNG compression of a
+            // 300-dpi page costs ~1.4 s of CPU; a temporary file and Leptonica's PNM reader ~0.2 s).
+            _ => await RenderToPipe(pageNumber, pageArgs, dpi, cancellationToken),
         };
-        string[] args =
-        [
-            "-r", dpi.ToString(CultureInfo.InvariantCulture), "-gray", "-f", pageNumber.ToString(CultureInfo.InvariantCulture),
-            "-l", pageNumber.ToString(CultureInfo.InvariantCulture), "-singlefile", .. formatArgs, _path, prefix,
-        ];
-        var render = await ProcessRunner.RunAsync("pdftoppm", args, cancellationToken);
+        image.SetResolution(dpi);
+        return new ImagePage(pageNumber, image);
+    }
+
+    private async Task<PageImage> RenderToPipe(int pageNumber, string[] pageArgs, int dpi, CancellationToken cancellationToken)
+    {
+        var (render, image) = await ProcessRunner.RunReadingAsync("pdftoppm", [.. pageArgs, _path],
+            (output, token) => GraymapReader.ReadAsync(output, dpi, token), cancellationToken);
+        if (render.ExitCode != 0)
+        {
+            image?.Dispose();
+            throw new OcrPageException($"page {pageNumber} could not be rendered: {FirstLine(render.StandardError)}");
+        }
+
+        return image ?? throw new OcrPageException($"page {pageNumber} was rendered but could not be read back", transient: true);
+    }
+
+    private async Task<PageImage> RenderToFile(int pageNumber, string[] pageArgs, string formatArg, string extension, CancellationToken cancellationToken)
+    {
+        var prefix = Path.Combine(_workDirectory, $"page-{pageNumber}");
+        var render = await ProcessRunner.RunAsync("pdftoppm", [.. pageArgs, "-singlefile", formatArg, _path, prefix], cancellationToken);
         var file = prefix + extension;
         try
         {
@@ -99,14 +116,9 @@ public sealed partial class PdfDocument : IDocument
             }
 
             var pix = Native.LeptonicaApi.pixRead(file);
-            if (pix == IntPtr.Zero)
-            {
-                throw new OcrPageException($"page {pageNumber} was rendered but could not be read back", transient: true);
-            }
-
-            var image = new PageImage(pix);
-            image.SetResolution(dpi);
-            return new ImagePage(pageNumber, image);
+            return pix != IntPtr.Zero
+                ? new PageImage(pix)
+                : throw new OcrPageException($"page {pageNumber} was rendered but could not be read back", transient: true);
         }
         finally
         {
