@@ -39,7 +39,7 @@ def process_cpu(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     return {"host_user": int(fields[11]) / tick, "host_system": int(fields[12]) / tick,
-            "children": (int(fields[13]) + int(fields[14])) / tick}
+            "children": (int(fields[13]) + int(fields[14])) / tick, "host_minor_faults": int(fields[7])}
 
 
 def run_service(pdf, extra_env):
@@ -64,9 +64,10 @@ def run_service(pdf, extra_env):
             time.sleep(0.5)
         wall = time.time() - started
         cpu = {k: round(v - cpu_before[k], 1) for k, v in process_cpu(host.pid).items()}
+        faults = cpu.pop("host_minor_faults")
         _, result = request("GET", f"{base}/api/ocr/job/{jid}/result/", headers={"Authorization": "Bearer " + tok})
         pages = (result or {}).get("pages") or []
-        st = dict(st, escalated_pages=sum(1 for p in pages if p.get("escalated")), rss_mb_by_pages_done=timeline, cpu_s=cpu,
+        st = dict(st, escalated_pages=sum(1 for p in pages if p.get("escalated")), rss_mb_by_pages_done=timeline, cpu_s=cpu, host_minor_faults=faults,
                   page_seconds=[p.get("processing_time") for p in sorted(pages, key=lambda p: p["page_number"])],
                   page_rotations=[p.get("rotation") for p in sorted(pages, key=lambda p: p["page_number"])])
         return wall, peak / 1024, st
@@ -93,9 +94,9 @@ def main():
     wall, peak, st = run_service(pdf, host_env)
     out["service"] = {"pages": args.pages, "wall_s": round(wall, 1), "pages_per_s": round(args.pages / wall, 3), "peak_rss_mb": round(peak), "status": st.get("status"),
                       "escalated_pages": st.get("escalated_pages"),
-                      "cpu_s": st.get("cpu_s"), "page_seconds": st.get("page_seconds"), "page_rotations": st.get("page_rotations")}
+                      "cpu_s": st.get("cpu_s"), "host_minor_faults": st.get("host_minor_faults"), "page_seconds": st.get("page_seconds"), "page_rotations": st.get("page_rotations")}
     print(f"service: {args.pages} pages in {wall:.1f} s = {args.pages / wall:.2f} pages/s, peak RSS {peak:.0f} MB ({st.get('status')}, {st.get('escalated_pages')} escalated)")
-    print(f"CPU seconds over the run: {st.get('cpu_s')}; seconds per page: {st.get('page_seconds')}")
+    print(f"CPU seconds over the run: {st.get('cpu_s')}, host page faults {st.get('host_minor_faults')}; seconds per page: {st.get('page_seconds')}")
 
     if not args.skip_cli:
         env1 = dict(os.environ, OMP_THREAD_LIMIT="1")

@@ -2,6 +2,7 @@ using OpenCvSharp;
 using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
 using Ocr.Pipeline.Imaging;
+using Ocr.Pipeline.Native;
 using Ocr.TestSupport;
 using Xunit.Abstractions;
 
@@ -68,6 +69,33 @@ public sealed class PreprocessingTests(ITestOutputHelper output)
         again.Type().ShouldBe(mat.Type());
         Cv2.Norm(mat, again, NormTypes.L1).ShouldBe(0);
         back.Depth.ShouldBe(page.Depth == 32 ? 32 : 8);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(1001)]
+    public void Gray_rows_of_any_width_keep_every_pixel_in_place_both_ways(int width)
+    {
+        // Leptonica packs four pixels to a word; widths that end inside a word take the slow path for their tail.
+        NativeLibraries.EnsureLoaded(); // libtesseract before OpenCV, always (NOTES.md)
+        var values = Enumerable.Range(0, width * 3).Select(i => (byte)(i * 37 % 251)).ToArray();
+        using var mat = Mat.FromPixelData(3, width, MatType.CV_8UC1, values);
+
+        using var page = PixelBridge.ToPage(mat, 300);
+        for (var y = 0; y < 3; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                LeptonicaApi.pixGetPixel(page.Handle, x, y, out var value);
+                value.ShouldBe((uint)values[y * width + x], $"pixel ({x}, {y})");
+            }
+        }
+
+        using var back = PixelBridge.ToGray(page);
+        back.GetArray(out byte[] read).ShouldBeTrue();
+        read.ShouldBe(values);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Ocr.Pipeline;
 using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Native;
 using Ocr.TestSupport;
 using Xunit.Abstractions;
 
@@ -29,5 +30,42 @@ public sealed class TesseractEngineTests(ITestOutputHelper output)
         output.WriteLine($"{file}: CER {cer:P1}, confidence {reading.Confidence:F2}, rotation {reading.RotationApplied}, deskew {reading.DeskewAngle:F2}, {reading.Recipe}");
         cer.ShouldBeLessThan(maxCer);
         reading.Confidence.ShouldBeInRange(0.5, 1.0);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task The_ascender_count_tells_a_text_page_turned_any_quarter(int quarters)
+    {
+        using var document = await DocumentOpener.OpenAsync(EvalCorpus.PathOf("images/tess_phototest.tif"), DocumentKind.Image, null, Options, default);
+        using var page = (ImagePage)await document.LoadPageAsync(1, default);
+        using var turned = new PageImage(LeptonicaApi.pixRotateOrth(page.Image.Handle, quarters));
+
+        // Same convention as Tesseract's orientation detection: the degrees the text was turned clockwise.
+        AscenderOrientation.Detect(turned).ShouldBe(quarters * 90);
+    }
+
+    [Theory]
+    [InlineData("images/sroie_164.jpg")]
+    [InlineData("images/textract_eas.jpg")]
+    public async Task The_ascender_count_leaves_pages_it_cannot_settle_to_Tesseract(string file)
+    {
+        // A faded receipt and a photographed form: too few clear ascenders either way.
+        using var document = await DocumentOpener.OpenAsync(EvalCorpus.PathOf(file), DocumentKind.Image, null, Options, default);
+        using var page = (ImagePage)await document.LoadPageAsync(1, default);
+
+        AscenderOrientation.Detect(page.Image).ShouldBeNull();
+    }
+
+    [Fact]
+    public void The_ascender_count_has_no_answer_for_a_blank_page()
+    {
+        NativeLibraries.EnsureLoaded();
+        using var blank = new PageImage(LeptonicaApi.pixCreate(1200, 1600, 8));
+        LeptonicaApi.pixSetAllArbitrary(blank.Handle, 255);
+
+        AscenderOrientation.Detect(blank).ShouldBeNull();
     }
 }

@@ -151,6 +151,13 @@ public sealed class TesseractEngine : IDisposable
         // OSD needs characters, not resolution: a large page is checked at half size (about 1 s less per 300-dpi page).
         using var small = Math.Max(image.Width, image.Height) > OsdMaximumSide ? Scaled(image, 0.5f) : null;
         var target = small ?? image;
+        // A clear answer from the ascender count saves Tesseract's much slower classifier;
+        // pages it cannot settle (receipts, tables of figures, little text) still get it.
+        if (AscenderOrientation.Detect(target) is { } clear)
+        {
+            return clear;
+        }
+
         TesseractApi.TessBaseAPISetImage2(_osd, target.Handle);
         try
         {

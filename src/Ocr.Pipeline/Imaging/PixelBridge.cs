@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using OpenCvSharp;
 using Ocr.Pipeline.Native;
 
@@ -13,11 +14,19 @@ internal static class PixelBridge
     {
         // OpenCV's bundled libpng must never load before libtesseract's (NOTES.md); every OpenCV use passes here first.
         NativeLibraries.EnsureLoaded();
+        // Pages are already read in parallel, one per engine thread and one engine per core:
+        // OpenCV's own worker threads would only compete with the engines (and spin while idle).
+        Cv2.SetNumThreads(1);
     }
 
     /// <summary>8-bit gray copy of the page.</summary>
     public static Mat ToGray(PageImage image)
     {
+        if (image.Depth == 8 && LeptonicaApi.pixGetColormap(image.Handle) == IntPtr.Zero)
+        {
+            return CopyOut(image.Handle, MatType.CV_8UC1);
+        }
+
         var gray = LeptonicaApi.pixConvertTo8(image.Handle, 0);
         if (gray == IntPtr.Zero)
         {
@@ -69,10 +78,7 @@ internal static class PixelBridge
                 var output = target + (long)y * rowBytes;
                 if (channels == 1)
                 {
-                    for (var x = 0; x < width; x++)
-                    {
-                        output[x ^ 3] = input[x];
-                    }
+                    CopyRowToLeptonica(input, output, width);
                 }
                 else
                 {
@@ -92,6 +98,32 @@ internal static class PixelBridge
         return page;
     }
 
+    // Leptonica keeps pixels in 32-bit words, most significant byte first: on a little-endian
+    // machine pixel x sits at byte x ^ 3. Whole words are byte-swapped at once; the last,
+    // partial word of a row goes pixel by pixel.
+
+    /// <summary>One row of 8-bit pixels from Leptonica's layout to a plain byte row.</summary>
+    private static unsafe void CopyRowFromLeptonica(byte* input, byte* output, int width)
+    {
+        var words = width / 4;
+        BinaryPrimitives.ReverseEndianness(new ReadOnlySpan<uint>(input, words), new Span<uint>(output, words));
+        for (var x = words * 4; x < width; x++)
+        {
+            output[x] = input[x ^ 3];
+        }
+    }
+
+    /// <summary>One plain row of 8-bit pixels into Leptonica's layout.</summary>
+    private static unsafe void CopyRowToLeptonica(byte* input, byte* output, int width)
+    {
+        var words = width / 4;
+        BinaryPrimitives.ReverseEndianness(new ReadOnlySpan<uint>(input, words), new Span<uint>(output, words));
+        for (var x = words * 4; x < width; x++)
+        {
+            output[x ^ 3] = input[x];
+        }
+    }
+
     private static Mat CopyOut(IntPtr pix, MatType type)
     {
         var width = LeptonicaApi.pixGetWidth(pix);
@@ -109,12 +141,7 @@ internal static class PixelBridge
                 var output = target + (long)y * step;
                 if (type == MatType.CV_8UC1)
                 {
-                    // Leptonica keeps pixels in 32-bit words, most significant byte first:
-                    // on a little-endian machine pixel x sits at byte x ^ 3.
-                    for (var x = 0; x < width; x++)
-                    {
-                        output[x] = input[x ^ 3];
-                    }
+                    CopyRowFromLeptonica(input, output, width);
                 }
                 else
                 {

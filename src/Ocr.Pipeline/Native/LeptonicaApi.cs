@@ -43,6 +43,21 @@ internal static partial class LeptonicaApi
     internal static partial IntPtr pixConvertTo8(IntPtr pix, int colormapFlag);
 
     [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixGetColormap(IntPtr pix);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixGetPixel(IntPtr pix, int x, int y, out uint value);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial IntPtr pixConvertTo1(IntPtr pix, int threshold);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int pixOrientDetect(IntPtr pix, out float upConfidence, out float leftConfidence, int minimumCount, int debug);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
+    internal static partial int makeOrientDecision(float upConfidence, float leftConfidence, float minimumUpConfidence, float minimumRatio, out int orientation, int debug);
+
+    [LibraryImport(NativeLibraries.Leptonica)]
     internal static partial IntPtr pixScale(IntPtr pix, float scaleX, float scaleY);
 
     [LibraryImport(NativeLibraries.Leptonica)]
