@@ -141,6 +141,67 @@ public sealed class DocumentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Pages_asked_for_in_any_order_come_from_the_pdftoppm_stream_with_their_own_pixels()
+    {
+        // Cardinal's four pages are one scan turned four ways, so a page read in the wrong place shows.
+        var streamed = Options with { PdfFormat = "PGM", PdfTextLayer = "ignore", PdfDpi = 100 };
+        var single = Options with { PdfFormat = "TIFF", PdfTextLayer = "ignore", PdfDpi = 100 };
+        using var stream = await Open("pdfs/ocrmypdf_cardinal.pdf", streamed);
+        using var files = await Open("pdfs/ocrmypdf_cardinal.pdf", single);
+
+        foreach (var pageNumber in new[] { 1, 2, 3, 4, 2, 1 })
+        {
+            using var fromStream = (ImagePage)await stream.LoadPageAsync(pageNumber, default);
+            using var fromFile = (ImagePage)await files.LoadPageAsync(pageNumber, default);
+            using var a = PixelBridge.ToGray(fromStream.Image);
+            using var b = PixelBridge.ToGray(fromFile.Image);
+            (a.Width, a.Height).ShouldBe((b.Width, b.Height), $"page {pageNumber}");
+            using var difference = new OpenCvSharp.Mat();
+            OpenCvSharp.Cv2.Absdiff(a, b, difference);
+            OpenCvSharp.Cv2.CountNonZero(difference).ShouldBe(0, $"page {pageNumber}");
+        }
+    }
+
+    [Fact]
+    public async Task Closing_a_PDF_half_read_leaves_no_pdftoppm_running()
+    {
+        var document = await Open("pdfs/ocrmypdf_cardinal.pdf", Options with { PdfTextLayer = "ignore", PdfDpi = 100 });
+        using (await document.LoadPageAsync(1, default))
+        {
+            ChildProcesses("pdftoppm").ShouldNotBeEmpty(); // still there, holding page 2
+        }
+
+        document.Dispose();
+        await Task.Delay(500);
+
+        ChildProcesses("pdftoppm").ShouldBeEmpty();
+    }
+
+    private static List<int> ChildProcesses(string name)
+    {
+        var children = new List<int>();
+        foreach (var directory in Directory.GetDirectories("/proc"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var close = stat.LastIndexOf(')');
+                var parent = int.Parse(stat[(close + 2)..].Split(' ')[1]);
+                // A zombie (state Z) has exited and only waits to be reaped.
+                if (parent == Environment.ProcessId && stat[(stat.IndexOf('(') + 1)..close] == name && stat[close + 2] != 'Z')
+                {
+                    children.Add(int.Parse(Path.GetFileName(directory)));
+                }
+            }
+            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return children;
+    }
+
+    [Fact]
     public async Task A_greymap_with_a_comment_and_an_odd_width_reads_pixel_for_pixel()
     {
         // 5 x 2 pixels: rows end inside a 32-bit word, so padding must stay out of the picture.

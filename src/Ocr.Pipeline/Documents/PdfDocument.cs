@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Ocr.Pipeline.Imaging;
 
 namespace Ocr.Pipeline.Documents;
 
@@ -21,6 +20,8 @@ public sealed partial class PdfDocument : IDocument
     private readonly string _format;
     private readonly IReadOnlyList<(double Width, double Height)> _pageSizes;
     private readonly bool _useTextLayer;
+    private readonly SemaphoreSlim _rasterGate = new(1, 1);
+    private PageRasterStream? _raster;
     private bool? _columns;
 
     private PdfDocument(string path, string workDirectory, int dpi, long maxPixels, string format,
@@ -81,26 +82,64 @@ public sealed partial class PdfDocument : IDocument
         {
             "JPEG" or "JPG" => await RenderToFile(pageNumber, pageArgs, "-jpeg", ".jpg", cancellationToken),
             "TIFF" or "TIF" => await RenderToFile(pageNumber, pageArgs, "-tiff", ".tif", cancellationToken),
-            // PNG and PGM are both lossless and give the same gray pixels: the page comes through
-            // pdftoppm's standard output as a greymap, read as it arrives (PNG compression of a
+            // PNG and PGM are both lossless and give the same gray pixels: pages come through
+            // pdftoppm's standard output as greymaps, read as they arrive (PNG compression of a
             // 300-dpi page costs ~1.4 s of CPU; a temporary file and Leptonica's PNM reader ~0.2 s).
-            _ => await RenderToPipe(pageNumber, pageArgs, dpi, cancellationToken),
+            _ => await RenderThroughPipe(pageNumber, dpi, cancellationToken),
         };
         image.SetResolution(dpi);
         return new ImagePage(pageNumber, image);
     }
 
-    private async Task<PageImage> RenderToPipe(int pageNumber, string[] pageArgs, int dpi, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the page from the running pdftoppm stream when it is the next one there, else starts
+    /// a stream at this page, running as far as the following pages render at the same DPI.
+    /// </summary>
+    private async Task<PageImage> RenderThroughPipe(int pageNumber, int dpi, CancellationToken cancellationToken)
     {
-        var (render, image) = await ProcessRunner.RunReadingAsync("pdftoppm", [.. pageArgs, _path],
-            (output, token) => GraymapReader.ReadAsync(output, dpi, token), cancellationToken);
-        if (render.ExitCode != 0)
+        await _rasterGate.WaitAsync(cancellationToken);
+        try
         {
-            image?.Dispose();
-            throw new OcrPageException($"page {pageNumber} could not be rendered: {FirstLine(render.StandardError)}");
+            if (_raster is not { } raster || raster.NextPage != pageNumber || raster.Dpi != dpi)
+            {
+                _raster?.Dispose();
+                _raster = raster = PageRasterStream.Start(_path, pageNumber, LastPageRenderedAt(pageNumber, dpi), dpi);
+            }
+
+            try
+            {
+                var image = await raster.ReadPageAsync(cancellationToken);
+                if (raster.Finished)
+                {
+                    raster.Dispose();
+                    _raster = null;
+                }
+
+                return image;
+            }
+            catch
+            {
+                raster.Dispose();
+                _raster = null;
+                throw;
+            }
+        }
+        finally
+        {
+            _rasterGate.Release();
+        }
+    }
+
+    /// <summary>The last page of the run from <paramref name="first"/> whose pages all fit the pixel budget at <paramref name="dpi"/>.</summary>
+    private int LastPageRenderedAt(int first, int dpi)
+    {
+        var last = first;
+        while (last < PageCount && DpiWithinBudget(_pageSizes[last].Width, _pageSizes[last].Height, _dpi, _maxPixels) == dpi)
+        {
+            last++;
         }
 
-        return image ?? throw new OcrPageException($"page {pageNumber} was rendered but could not be read back", transient: true);
+        return last;
     }
 
     private async Task<PageImage> RenderToFile(int pageNumber, string[] pageArgs, string formatArg, string extension, CancellationToken cancellationToken)
@@ -181,6 +220,7 @@ public sealed partial class PdfDocument : IDocument
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _raster, null)?.Dispose();
         try
         {
             Directory.Delete(_workDirectory, recursive: true);

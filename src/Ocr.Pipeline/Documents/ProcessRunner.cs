@@ -18,44 +18,8 @@ public static class ProcessRunner
         return new Outcome(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>
-    /// Runs a program whose standard output is binary and read as it comes by <paramref name="readOutput"/>.
-    /// Output that cannot be read (the program failed, or wrote something else) gives a null result beside the exit code.
-    /// </summary>
-    public static async Task<(Outcome Outcome, T? Output)> RunReadingAsync<T>(string program, IEnumerable<string> arguments,
-        Func<Stream, CancellationToken, Task<T>> readOutput, CancellationToken cancellationToken)
-        where T : class, IDisposable
-    {
-        using var process = Start(program, arguments);
-        await using var registration = KillOnCancel(process, cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        T? output = null;
-        try
-        {
-            output = await readOutput(process.StandardOutput.BaseStream, cancellationToken);
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
-        {
-            // Nothing more is read: a program still writing would block on the full pipe.
-            Kill(process);
-        }
-        catch
-        {
-            Kill(process);
-            throw;
-        }
-
-        await process.WaitForExitAsync(CancellationToken.None);
-        if (cancellationToken.IsCancellationRequested)
-        {
-            output?.Dispose();
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        return (new Outcome(process.ExitCode, string.Empty, await stderr), output);
-    }
-
-    private static Process Start(string program, IEnumerable<string> arguments)
+    /// <summary>Starts a program with its standard output and error redirected.</summary>
+    internal static Process Start(string program, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -85,7 +49,8 @@ public static class ProcessRunner
     private static CancellationTokenRegistration KillOnCancel(Process process, CancellationToken cancellationToken) =>
         cancellationToken.Register(() => Kill(process));
 
-    private static void Kill(Process process)
+    /// <summary>Kills the program with its children; nothing when it has already exited.</summary>
+    internal static void Kill(Process process)
     {
         try
         {
