@@ -177,6 +177,20 @@ public sealed class DocumentTests(ITestOutputHelper output)
         ChildProcesses("pdftoppm").ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task A_PDF_renders_only_the_pages_planned_for_it()
+    {
+        using var document = await Open("pdfs/ocrmypdf_cardinal.pdf", Options with { PdfTextLayer = "ignore", PdfDpi = 100 });
+        document.Plan([2]);
+
+        using (await document.LoadPageAsync(2, default))
+        {
+            await Task.Delay(500);
+            // Page 2 was the whole run: poppler is not left rendering page 3 for nobody.
+            ChildProcesses("pdftoppm").ShouldBeEmpty();
+        }
+    }
+
     private static List<int> ChildProcesses(string name)
     {
         var children = new List<int>();

@@ -22,6 +22,7 @@ public sealed partial class PdfDocument : IDocument
     private readonly bool _useTextLayer;
     private readonly SemaphoreSlim _rasterGate = new(1, 1);
     private PageRasterStream? _raster;
+    private IReadOnlySet<int>? _planned;
     private bool? _columns;
 
     private PdfDocument(string path, string workDirectory, int dpi, long maxPixels, string format,
@@ -59,6 +60,8 @@ public sealed partial class PdfDocument : IDocument
         Directory.CreateDirectory(work);
         return new PdfDocument(path, work, dpi, options.MaxPagePixels, options.PdfFormat, sizes, useTextLayer);
     }
+
+    public void Plan(IReadOnlyList<int> pages) => _planned = pages.ToHashSet();
 
     public async Task<LoadedPage> LoadPageAsync(int pageNumber, CancellationToken cancellationToken)
     {
@@ -130,11 +133,15 @@ public sealed partial class PdfDocument : IDocument
         }
     }
 
-    /// <summary>The last page of the run from <paramref name="first"/> whose pages all fit the pixel budget at <paramref name="dpi"/>.</summary>
+    /// <summary>
+    /// The last page of the run from <paramref name="first"/> whose pages are all planned and all
+    /// fit the pixel budget at <paramref name="dpi"/>.
+    /// </summary>
     private int LastPageRenderedAt(int first, int dpi)
     {
         var last = first;
-        while (last < PageCount && DpiWithinBudget(_pageSizes[last].Width, _pageSizes[last].Height, _dpi, _maxPixels) == dpi)
+        while (last < PageCount && (_planned is null || _planned.Contains(last + 1))
+               && DpiWithinBudget(_pageSizes[last].Width, _pageSizes[last].Height, _dpi, _maxPixels) == dpi)
         {
             last++;
         }

@@ -70,7 +70,9 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
         var request = new RecognitionRequest(work.Language, work.AutoRotate, work.Preprocess);
         var engine = ResolveEngine(work.Engine);
         var escalate = work.Engine == OcrEngines.Auto && neural is not null && options.EscalateBelow > 0;
-        return Source.From(pages)
+        var planned = pages.ToList();
+        document.Plan(planned);
+        return Source.From(planned)
             .SelectAsync(options.Prefetch, page => WithRetry(page, () => document.LoadPageAsync(page, cancellationToken), cancellationToken))
             .SelectAsync(pool.Size, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, engine, escalate, cancellationToken), cancellationToken));
     }
