@@ -66,7 +66,7 @@ internal sealed class PageRasterStream : IDisposable
             await _process.WaitForExitAsync(CancellationToken.None);
             var error = await _standardError;
             throw !killedHere && _process.ExitCode != 0
-                ? new OcrPageException($"page {NextPage} could not be rendered: {FirstLine(error)}")
+                ? new OcrPageException($"page {NextPage} could not be rendered: {PdfDocument.FirstLine(error)}")
                 : new OcrPageException($"page {NextPage} was rendered but could not be read back", transient: true);
         }
     }
@@ -75,12 +75,6 @@ internal sealed class PageRasterStream : IDisposable
     {
         Interlocked.Exchange(ref _killed, 1);
         ProcessRunner.Kill(_process);
-    }
-
-    private static string FirstLine(string text)
-    {
-        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
-        return string.IsNullOrEmpty(line) ? "no detail" : line;
     }
 
     public void Dispose()

@@ -216,7 +216,8 @@ public sealed partial class PdfDocument : IDocument
         return $"the PDF could not be read ({FirstLine(stderr)})";
     }
 
-    private static string FirstLine(string text)
+    /// <summary>The first line of a helper program's error output, for an error message.</summary>
+    internal static string FirstLine(string text)
     {
         var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
         return string.IsNullOrEmpty(line) ? "no detail" : line;
