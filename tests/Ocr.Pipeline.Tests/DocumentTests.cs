@@ -165,54 +165,47 @@ public sealed class DocumentTests(ITestOutputHelper output)
     [Fact]
     public async Task Closing_a_PDF_half_read_leaves_no_pdftoppm_running()
     {
-        var document = await Open("pdfs/ocrmypdf_cardinal.pdf", Options with { PdfTextLayer = "ignore", PdfDpi = 100 });
+        var document = (PdfDocument)await Open("pdfs/ocrmypdf_cardinal.pdf", Options with { PdfTextLayer = "ignore", PdfDpi = 100 });
+        int renderer;
         using (await document.LoadPageAsync(1, default))
         {
-            ChildProcesses("pdftoppm").ShouldNotBeEmpty(); // still there, holding page 2
+            renderer = document.RendererProcessId.ShouldNotBeNull(); // still there, holding page 2
+            IsRunning(renderer).ShouldBeTrue();
         }
 
         document.Dispose();
         await Task.Delay(500);
 
-        ChildProcesses("pdftoppm").ShouldBeEmpty();
+        IsRunning(renderer).ShouldBeFalse();
     }
 
     [Fact]
     public async Task A_PDF_renders_only_the_pages_planned_for_it()
     {
-        using var document = await Open("pdfs/ocrmypdf_cardinal.pdf", Options with { PdfTextLayer = "ignore", PdfDpi = 100 });
+        using var document = (PdfDocument)await Open("pdfs/ocrmypdf_cardinal.pdf", Options with { PdfTextLayer = "ignore", PdfDpi = 100 });
         document.Plan([2]);
 
         using (await document.LoadPageAsync(2, default))
         {
-            await Task.Delay(500);
             // Page 2 was the whole run: poppler is not left rendering page 3 for nobody.
-            ChildProcesses("pdftoppm").ShouldBeEmpty();
+            document.RendererProcessId.ShouldBeNull();
         }
     }
 
-    private static List<int> ChildProcesses(string name)
+    /// <summary>Whether the process is alive and ours (an exited child waiting to be reaped, state Z, is not).</summary>
+    private static bool IsRunning(int pid)
     {
-        var children = new List<int>();
-        foreach (var directory in Directory.GetDirectories("/proc"))
+        try
         {
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                var close = stat.LastIndexOf(')');
-                var parent = int.Parse(stat[(close + 2)..].Split(' ')[1]);
-                // A zombie (state Z) has exited and only waits to be reaped.
-                if (parent == Environment.ProcessId && stat[(stat.IndexOf('(') + 1)..close] == name && stat[close + 2] != 'Z')
-                {
-                    children.Add(int.Parse(Path.GetFileName(directory)));
-                }
-            }
-            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
-            {
-            }
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            var fields = stat[(close + 2)..].Split(' ');
+            return fields[0] != "Z" && int.Parse(fields[1]) == Environment.ProcessId;
         }
-
-        return children;
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     [Fact]

@@ -34,6 +34,8 @@ internal sealed class PageRasterStream : IDisposable
 
     public bool Finished => NextPage > LastPage;
 
+    public int ProcessId => _process.Id;
+
     public static PageRasterStream Start(string pdfPath, int firstPage, int lastPage, int dpi)
     {
         string[] arguments =

@@ -39,6 +39,9 @@ public sealed partial class PdfDocument : IDocument
 
     public int PageCount => _pageSizes.Count;
 
+    /// <summary>The pdftoppm process rendering ahead for this document, if one is running.</summary>
+    internal int? RendererProcessId => _raster?.ProcessId;
+
     public static async Task<PdfDocument> OpenAsync(string path, int dpi, PipelineOptions options, CancellationToken cancellationToken)
     {
         var info = await ProcessRunner.RunAsync("pdfinfo", ["-f", "1", "-l", "100000", path], cancellationToken);
