@@ -302,4 +302,24 @@ public sealed class TextLayerTests(ITestOutputHelper output)
         output.WriteLine($"{file}: CER {cer:P2}");
         cer.ShouldBeLessThan(maxCer);
     }
+
+    [Theory]
+    [InlineData("pdfs/pdfjs_tracemonkey.pdf")]
+    [InlineData("pdfs/plumber_scotus_transcript.pdf")]
+    [InlineData("pdfs/pdfminer_f1040nr.pdf")]
+    public async Task Each_page_of_the_one_pass_text_layer_is_what_pdftotext_gives_for_that_page_alone(string file)
+    {
+        var path = EvalCorpus.PathOf(file);
+        using var document = await DocumentOpener.OpenAsync(path, DocumentKind.Pdf, null, new PipelineOptions(), default);
+        var whole = await ProcessRunner.RunAsync("pdftotext", ["-layout", "-enc", "UTF-8", path, "-"], default);
+        string[] mode = ColumnLayout.DocumentHasTextColumns(whole.StandardOutput) ? [] : ["-layout"];
+        output.WriteLine($"{file}: {document.PageCount} pages, {(mode.Length == 0 ? "reading-order" : "layout")} mode");
+
+        for (var n = 1; n <= document.PageCount; n++)
+        {
+            var page = (await document.LoadPageAsync(n, default)).ShouldBeOfType<TextPage>();
+            var alone = await ProcessRunner.RunAsync("pdftotext", [.. mode, "-f", $"{n}", "-l", $"{n}", "-enc", "UTF-8", path, "-"], default);
+            page.Text.ShouldBe(alone.StandardOutput.Replace("\f", string.Empty).TrimEnd(), $"page {n}");
+        }
+    }
 }

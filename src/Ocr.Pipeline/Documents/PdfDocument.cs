@@ -23,7 +23,8 @@ public sealed partial class PdfDocument : IDocument
     private readonly SemaphoreSlim _rasterGate = new(1, 1);
     private PageRasterStream? _raster;
     private IReadOnlySet<int>? _planned;
-    private bool? _columns;
+    private readonly SemaphoreSlim _textGate = new(1, 1);
+    private TextLayer? _textLayer;
 
     private PdfDocument(string path, string workDirectory, int dpi, long maxPixels, string format,
         IReadOnlyList<(double, double)> pageSizes, bool useTextLayer)
@@ -71,10 +72,7 @@ public sealed partial class PdfDocument : IDocument
         var (widthPt, heightPt) = _pageSizes[pageNumber - 1];
         if (_useTextLayer)
         {
-            // Layout mode keeps forms and tables row by row; a page set in text columns reads
-            // better in poppler's reading-order mode, which keeps each column together.
-            _columns ??= await DetectColumns(cancellationToken);
-            var text = await ExtractText(pageNumber, layout: !_columns.Value, cancellationToken);
+            var text = await TextLayerOf(pageNumber, cancellationToken);
             if (text is not null && text.Count(char.IsLetterOrDigit) >= MinimumTextLayerLetters)
             {
                 return new TextPage(pageNumber, text, PageSources.TextLayer, (int)Math.Round(widthPt), (int)Math.Round(heightPt));
@@ -175,19 +173,51 @@ public sealed partial class PdfDocument : IDocument
         }
     }
 
-    private async Task<bool> DetectColumns(CancellationToken cancellationToken)
+    /// <summary>
+    /// The page's text layer. The whole document's is extracted once, at the first page asked
+    /// for (one poppler run instead of one per page); a document whose extraction does not split
+    /// into its pages is read page by page.
+    /// </summary>
+    private async Task<string?> TextLayerOf(int pageNumber, CancellationToken cancellationToken)
     {
-        var all = await ProcessRunner.RunAsync("pdftotext", ["-layout", "-enc", "UTF-8", _path, "-"], cancellationToken);
-        return all.ExitCode == 0 && ColumnLayout.DocumentHasTextColumns(all.StandardOutput);
+        await _textGate.WaitAsync(cancellationToken);
+        try
+        {
+            _textLayer ??= await ExtractTextLayer(cancellationToken);
+        }
+        finally
+        {
+            _textGate.Release();
+        }
+
+        return _textLayer.Pages is { } pages
+            ? pages[pageNumber - 1]
+            : await ExtractText(["-f", pageNumber.ToString(CultureInfo.InvariantCulture), "-l", pageNumber.ToString(CultureInfo.InvariantCulture)],
+                _textLayer.Layout, cancellationToken);
     }
 
-    private async Task<string?> ExtractText(int pageNumber, bool layout, CancellationToken cancellationToken)
+    private async Task<TextLayer> ExtractTextLayer(CancellationToken cancellationToken)
     {
-        var page = pageNumber.ToString(CultureInfo.InvariantCulture);
-        string[] args = layout ? ["-layout", "-f", page, "-l", page, "-enc", "UTF-8", _path, "-"] : ["-f", page, "-l", page, "-enc", "UTF-8", _path, "-"];
-        var result = await ProcessRunner.RunAsync("pdftotext", args, cancellationToken);
-        return result.ExitCode == 0 ? result.StandardOutput.Replace("\f", string.Empty).TrimEnd() : null;
+        var layoutText = await ExtractText([], layout: true, cancellationToken);
+        // Layout mode keeps forms and tables row by row; a document set in text columns reads
+        // better in poppler's reading-order mode, which keeps each column together.
+        var layout = layoutText is null || !ColumnLayout.DocumentHasTextColumns(layoutText);
+        var text = layout ? layoutText : await ExtractText([], layout: false, cancellationToken);
+        // pdftotext ends every page with a form feed.
+        var pages = text?.Split('\f');
+        return new TextLayer(layout, pages is not null && pages.Length == PageCount + 1 ? pages[..PageCount].Select(p => p.TrimEnd()).ToArray() : null);
     }
+
+    /// <summary>pdftotext's output for the pages that <paramref name="range"/> selects (all when empty); null when it fails.</summary>
+    private async Task<string?> ExtractText(string[] range, bool layout, CancellationToken cancellationToken)
+    {
+        string[] args = [.. (layout ? new[] { "-layout" } : []), .. range, "-enc", "UTF-8", _path, "-"];
+        var result = await ProcessRunner.RunAsync("pdftotext", args, cancellationToken);
+        return result.ExitCode != 0 ? null : range.Length == 0 ? result.StandardOutput : result.StandardOutput.Replace("\f", string.Empty).TrimEnd();
+    }
+
+    /// <summary>The text extraction mode chosen for the document, and its pages' texts when they split cleanly.</summary>
+    private sealed record TextLayer(bool Layout, string[]? Pages);
 
     /// <summary>The requested DPI, lowered so the rendered page stays within the pixel budget.</summary>
     public static int DpiWithinBudget(double widthPt, double heightPt, int dpi, long maxPixels)
