@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Ocr.Pipeline.Imaging;
 
 namespace Ocr.Pipeline.Documents;
@@ -38,11 +37,7 @@ internal sealed class PageRasterStream : IDisposable
 
     public static PageRasterStream Start(string pdfPath, int firstPage, int lastPage, int dpi)
     {
-        string[] arguments =
-        [
-            "-r", dpi.ToString(CultureInfo.InvariantCulture), "-gray",
-            "-f", firstPage.ToString(CultureInfo.InvariantCulture), "-l", lastPage.ToString(CultureInfo.InvariantCulture), pdfPath,
-        ];
+        string[] arguments = [.. PdfDocument.RenderArguments(dpi, firstPage, lastPage), pdfPath];
         return new PageRasterStream(ProcessRunner.Start("pdftoppm", arguments), firstPage, lastPage, dpi);
     }
 

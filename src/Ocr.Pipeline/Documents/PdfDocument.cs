@@ -80,12 +80,10 @@ public sealed partial class PdfDocument : IDocument
         }
 
         var dpi = DpiWithinBudget(widthPt, heightPt, _dpi, _maxPixels);
-        var pageArgument = pageNumber.ToString(CultureInfo.InvariantCulture);
-        string[] pageArgs = ["-r", dpi.ToString(CultureInfo.InvariantCulture), "-gray", "-f", pageArgument, "-l", pageArgument];
         var image = _format.ToUpperInvariant() switch
         {
-            "JPEG" or "JPG" => await RenderToFile(pageNumber, pageArgs, "-jpeg", ".jpg", cancellationToken),
-            "TIFF" or "TIF" => await RenderToFile(pageNumber, pageArgs, "-tiff", ".tif", cancellationToken),
+            "JPEG" or "JPG" => await RenderToFile(pageNumber, dpi, "-jpeg", ".jpg", cancellationToken),
+            "TIFF" or "TIF" => await RenderToFile(pageNumber, dpi, "-tiff", ".tif", cancellationToken),
             // PNG and PGM are both lossless and give the same gray pixels: pages come through
             // pdftoppm's standard output as greymaps, read as they arrive (PNG compression of a
             // 300-dpi page costs ~1.4 s of CPU; a temporary file and Leptonica's PNM reader ~0.2 s).
@@ -150,10 +148,11 @@ public sealed partial class PdfDocument : IDocument
         return last;
     }
 
-    private async Task<PageImage> RenderToFile(int pageNumber, string[] pageArgs, string formatArg, string extension, CancellationToken cancellationToken)
+    private async Task<PageImage> RenderToFile(int pageNumber, int dpi, string formatArg, string extension, CancellationToken cancellationToken)
     {
         var prefix = Path.Combine(_workDirectory, $"page-{pageNumber}");
-        var render = await ProcessRunner.RunAsync("pdftoppm", [.. pageArgs, "-singlefile", formatArg, _path, prefix], cancellationToken);
+        string[] arguments = [.. RenderArguments(dpi, pageNumber, pageNumber), "-singlefile", formatArg, _path, prefix];
+        var render = await ProcessRunner.RunAsync("pdftoppm", arguments, cancellationToken);
         var file = prefix + extension;
         try
         {
@@ -248,6 +247,13 @@ public sealed partial class PdfDocument : IDocument
 
         return $"the PDF could not be read ({FirstLine(stderr)})";
     }
+
+    /// <summary>pdftoppm's options for gray pages <paramref name="first"/> to <paramref name="last"/> at <paramref name="dpi"/>.</summary>
+    internal static string[] RenderArguments(int dpi, int first, int last) =>
+    [
+        "-r", dpi.ToString(CultureInfo.InvariantCulture), "-gray",
+        "-f", first.ToString(CultureInfo.InvariantCulture), "-l", last.ToString(CultureInfo.InvariantCulture),
+    ];
 
     /// <summary>The first line of a helper program's error output, for an error message.</summary>
     internal static string FirstLine(string text)

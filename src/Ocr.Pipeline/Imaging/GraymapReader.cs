@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using Ocr.Pipeline.Native;
 
 namespace Ocr.Pipeline.Imaging;
@@ -40,9 +38,8 @@ internal static class GraymapReader
         try
         {
             image.SetResolution(resolution);
-            var wordsPerLine = LeptonicaApi.pixGetWpl(pix);
-            // Whole words, so the padding past the last pixel is copied as zeros.
-            var row = new byte[wordsPerLine * 4];
+            var rowBytes = LeptonicaApi.pixGetWpl(pix) * 4;
+            var row = new byte[width];
             var data = LeptonicaApi.pixGetData(pix);
             var pending = header.Leftover;
             for (var y = 0; y < height; y++)
@@ -55,7 +52,7 @@ internal static class GraymapReader
                     await stream.ReadExactlyAsync(row.AsMemory(filled, width - filled), cancellationToken);
                 }
 
-                CopyRow(row, data, y, wordsPerLine);
+                CopyRow(row, data + (nint)y * rowBytes);
             }
 
             return image;
@@ -67,11 +64,12 @@ internal static class GraymapReader
         }
     }
 
-    private static unsafe void CopyRow(byte[] row, IntPtr data, int y, int wordsPerLine)
+    private static unsafe void CopyRow(byte[] row, IntPtr target)
     {
-        // Leptonica keeps pixels in 32-bit words, most significant byte first.
-        var target = new Span<uint>((uint*)data + (long)y * wordsPerLine, wordsPerLine);
-        BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, uint>(row.AsSpan()), target);
+        fixed (byte* input = row)
+        {
+            LeptonicaRows.CopyIn(input, (byte*)target, row.Length);
+        }
     }
 
     /// <summary>Reads the header's whitespace-separated fields (skipping # comments) through a small buffer.</summary>

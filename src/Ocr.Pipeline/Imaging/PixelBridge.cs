@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using OpenCvSharp;
 using Ocr.Pipeline.Native;
 
@@ -78,7 +77,7 @@ internal static class PixelBridge
                 var output = target + (long)y * rowBytes;
                 if (channels == 1)
                 {
-                    CopyRowToLeptonica(input, output, width);
+                    LeptonicaRows.CopyIn(input, output, width);
                 }
                 else
                 {
@@ -98,32 +97,6 @@ internal static class PixelBridge
         return page;
     }
 
-    // Leptonica keeps pixels in 32-bit words, most significant byte first: on a little-endian
-    // machine pixel x sits at byte x ^ 3. Whole words are byte-swapped at once; the last,
-    // partial word of a row goes pixel by pixel.
-
-    /// <summary>One row of 8-bit pixels from Leptonica's layout to a plain byte row.</summary>
-    private static unsafe void CopyRowFromLeptonica(byte* input, byte* output, int width)
-    {
-        var words = width / 4;
-        BinaryPrimitives.ReverseEndianness(new ReadOnlySpan<uint>(input, words), new Span<uint>(output, words));
-        for (var x = words * 4; x < width; x++)
-        {
-            output[x] = input[x ^ 3];
-        }
-    }
-
-    /// <summary>One plain row of 8-bit pixels into Leptonica's layout.</summary>
-    private static unsafe void CopyRowToLeptonica(byte* input, byte* output, int width)
-    {
-        var words = width / 4;
-        BinaryPrimitives.ReverseEndianness(new ReadOnlySpan<uint>(input, words), new Span<uint>(output, words));
-        for (var x = words * 4; x < width; x++)
-        {
-            output[x ^ 3] = input[x];
-        }
-    }
-
     private static Mat CopyOut(IntPtr pix, MatType type)
     {
         var width = LeptonicaApi.pixGetWidth(pix);
@@ -141,7 +114,7 @@ internal static class PixelBridge
                 var output = target + (long)y * step;
                 if (type == MatType.CV_8UC1)
                 {
-                    CopyRowFromLeptonica(input, output, width);
+                    LeptonicaRows.CopyOut(input, output, width);
                 }
                 else
                 {
