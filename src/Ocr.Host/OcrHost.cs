@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HostFiltering;
+using Ocr.Actors.Index;
 using Ocr.Actors.Jobs;
 using Ocr.Actors.Progress;
 using Ocr.Host.Api;
@@ -114,14 +115,18 @@ public static class OcrHost
             MaxQueuedJobs = options.MaxQueuedJobs,
             JobTimeout = TimeSpan.FromSeconds(options.JobTimeout),
             CleanupDelay = TimeSpan.FromSeconds(options.CleanupDelay),
+            Retention = TimeSpan.FromDays(options.ResultRetentionDays),
+            // A short retention (tests, strict deployments) is swept at a tenth of its length.
+            RetentionSweepInterval = TimeSpan.FromTicks(Math.Clamp(TimeSpan.FromDays(options.ResultRetentionDays).Ticks / 10, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute * 10)),
         });
+        services.AddSingleton<IJobIndex>(_ => new SqliteJobIndex(options.DataDir));
         services.AddSingleton<ProgressBroker>();
         services.AddSingleton<ProgressFeed>();
         services.AddSingleton<UploadReceiver>();
         services.AddHostedService<EngineWarmup>();
 
         var akkaConfig = Path.Combine(AppContext.BaseDirectory, "hocon", "akka.conf");
-        services.AddAkka("akkaocr", (akka, _) => akka
+        services.AddAkka("akkaocr", (akka, sp) => akka
             .AddHocon(Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(akkaConfig)), HoconAddMode.Append)
             .ConfigureLoggers(loggers =>
             {
@@ -130,7 +135,8 @@ public static class OcrHost
             })
             .AddSqliteJournal(options.DataDir)
             .AddOcrSerializer()
-            .AddJobActors()
+            .AddSingleNodeCluster()
+            .AddJobEntities(sp.GetRequiredService<JobOptions>())
             .AddProgressFanOut());
 
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

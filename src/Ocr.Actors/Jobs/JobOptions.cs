@@ -9,10 +9,24 @@ public sealed record JobOptions
 
     public TimeSpan JobTimeout { get; init; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>How long after a job ends its upload is removed.</summary>
     public TimeSpan CleanupDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long after a job ends it is deleted altogether; zero keeps jobs forever.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
 
     public int SnapshotEvery { get; init; } = 50;
 
-    /// <summary>How long a finished, cleaned-up job's actor stays in memory without messages.</summary>
-    public TimeSpan IdleBeforePassivation { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>How long a finished job's entity stays in memory without messages before it passivates.</summary>
+    public TimeSpan IdleBeforePassivation { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Number of shards the jobs are spread over: fixed for the life of a deployment.</summary>
+    public int Shards { get; init; } = 50;
+
+    public TimeSpan UploadSweepInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan RetentionSweepInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often unfinished jobs are woken from the index (a job whose node died carries on elsewhere).</summary>
+    public TimeSpan ResumeSweepInterval { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -50,6 +50,7 @@ public static class JobCommands
 {
     public sealed record SubmitJob(JobId JobId, UserId Owner, JobSpec Spec, DateTimeOffset At) : IJobCommand;
 
+    /// <summary>The node's admission granted the job a slot: it may start.</summary>
     public sealed record StartJob(JobId JobId) : IJobCommand;
 
     public sealed record CancelJob(JobId JobId, UserId Requester) : IJobCommand;
@@ -57,6 +58,21 @@ public static class JobCommands
     public sealed record GetStatus(JobId JobId, UserId Requester) : IJobCommand;
 
     public sealed record GetResult(JobId JobId, UserId Requester, bool Partial = false) : IJobCommand;
+
+    /// <summary>Deletes the job's events, snapshots, index entry and file; no requester means retention.</summary>
+    public sealed record DeleteJob(JobId JobId, UserId? Requester) : IJobCommand;
+
+    /// <summary>Wakes a job's entity so that an unfinished job carries on (sent at start-up from the index).</summary>
+    public sealed record ResumeJob(JobId JobId) : IJobCommand;
+
+    // What the job's page stream reports, as commands to decide on.
+    public sealed record RecordPlan(JobId JobId, int PageCount, int[] Pages) : IJobCommand;
+
+    public sealed record RecordPage(JobId JobId, PageResult Page) : IJobCommand;
+
+    public sealed record CompleteRun(JobId JobId, string ModelUsed, bool GpuUsed) : IJobCommand;
+
+    public sealed record FailRun(JobId JobId, string Error) : IJobCommand;
 }
 
 public interface IJobEvent : IOcrProtocolMember
@@ -80,7 +96,11 @@ public static class JobEvents
 
     public sealed record JobCancelled(JobId JobId, DateTimeOffset At) : IJobEvent;
 
+    /// <summary>Kept from earlier versions: uploads are now cleaned from the job index.</summary>
     public sealed record FileCleaned(JobId JobId, DateTimeOffset At) : IJobEvent;
+
+    /// <summary>The tombstone written just before a job's events are deleted; it carries nothing of the document.</summary>
+    public sealed record JobDeleted(JobId JobId, DateTimeOffset At) : IJobEvent;
 }
 
 /// <summary>Replies to job commands: expected outcomes are values, not exceptions.</summary>
@@ -101,6 +121,11 @@ public static class JobReplies
     public sealed record AlreadyFinished(JobId JobId, string Status) : IJobReply;
 
     public sealed record Cancelled(JobId JobId) : IJobReply;
+
+    public sealed record Deleted(JobId JobId) : IJobReply;
+
+    /// <summary>Something the job could not do (a journal or store error): the caller gets a 500.</summary>
+    public sealed record Failed(JobId JobId, string Error) : IJobReply;
 
     public sealed record Status(JobStatusView View) : IJobReply;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Ocr.Pipeline.Streams;
+using static Ocr.Actors.Jobs.JobCommands;
 using static Ocr.Actors.Jobs.JobEvents;
 using static Ocr.Actors.Jobs.JobReplies;
 
@@ -38,7 +39,10 @@ public sealed record JobState : IOcrProtocolMember
 
     public bool FileCleaned { get; init; }
 
-    public bool Exists => JobId is not null;
+    /// <summary>The job was deleted (by its owner or by retention): it answers as if it never existed.</summary>
+    public bool Deleted { get; init; }
+
+    public bool Exists => JobId is not null && !Deleted;
 
     public bool IsTerminal => JobStatuses.IsTerminal(Status);
 
@@ -73,6 +77,7 @@ public sealed record JobState : IOcrProtocolMember
         JobFailed f => this with { Status = JobStatuses.Failed, CompletedAt = f.At, Error = f.Error },
         JobCancelled c => this with { Status = JobStatuses.Cancelled, CompletedAt = c.At },
         JobEvents.FileCleaned => this with { FileCleaned = true },
+        JobDeleted d => Empty with { JobId = d.JobId, Deleted = true },
         _ => this,
     };
 
@@ -95,17 +100,38 @@ public sealed record JobState : IOcrProtocolMember
         return new JobProgress(JobId!.Value, Owner!.Value, Status, Progress, Message, latest, PagesPlannedCount, timestamp);
     }
 
-    /// <summary>Who may see the job and what a read returns.</summary>
-    public IJobReply DecideRead(UserId requester, bool wantResult, bool partial)
+    /// <summary>
+    /// The job's one decision function: what a command changes (the events to persist, in order)
+    /// and what its sender hears. Pure: the time comes in as <paramref name="now"/>.
+    /// </summary>
+    public JobDecision Decide(IJobCommand command, DateTimeOffset now) => command switch
+    {
+        SubmitJob s when Deleted => JobDecision.Answer(new NotFound(s.JobId)),
+        SubmitJob s when !Exists => new JobDecision([new JobSubmitted(s.JobId, s.Owner, s.Spec, s.At)], new Accepted(s.JobId)),
+        // A submission sent again (an Ask that timed out and was retried) is the same job.
+        SubmitJob s => JobDecision.Answer(s.Owner == Owner ? new Accepted(s.JobId) : new Forbidden(s.JobId)),
+        StartJob when Exists && !IsTerminal => JobDecision.Persist(new JobStarted(JobId!, now)),
+        RecordPlan p when Status == JobStatuses.Processing => JobDecision.Persist(new PagesPlanned(JobId!, p.PageCount, p.Pages, now)),
+        RecordPage p when Status == JobStatuses.Processing => JobDecision.Persist(new PageCompleted(JobId!, p.Page, now)),
+        CompleteRun c when Status == JobStatuses.Processing => JobDecision.Persist(new JobCompleted(JobId!, c.ModelUsed, c.GpuUsed, now)),
+        FailRun f when Status == JobStatuses.Processing => JobDecision.Persist(new JobFailed(JobId!, f.Error, now)),
+        GetStatus g => JobDecision.Answer(DecideRead(g.JobId, g.Requester, wantResult: false, partial: false)),
+        GetResult g => JobDecision.Answer(DecideRead(g.JobId, g.Requester, wantResult: true, g.Partial)),
+        CancelJob c => DecideCancel(c, now),
+        DeleteJob d => DecideDelete(d, now),
+        _ => JobDecision.None,
+    };
+
+    private IJobReply DecideRead(JobId asked, UserId requester, bool wantResult, bool partial)
     {
         if (!Exists)
         {
-            return new NotFound(JobId ?? new JobId(""));
+            return new NotFound(asked);
         }
 
         if (requester != Owner)
         {
-            return new Forbidden(JobId!);
+            return new Forbidden(asked);
         }
 
         if (!wantResult)
@@ -115,24 +141,48 @@ public sealed record JobState : IOcrProtocolMember
 
         return Status == JobStatuses.Completed || (partial && Status == JobStatuses.Processing)
             ? new Result(ToResultView())
-            : new NotFinished(JobId!, Status);
+            : new NotFinished(asked, Status);
     }
 
-    /// <summary>Whether a cancel changes anything: an event to persist, or the reply when it doesn't.</summary>
-    public (IJobReply Reply, JobCancelled? Event) DecideCancel(UserId requester, DateTimeOffset now)
+    private JobDecision DecideCancel(CancelJob command, DateTimeOffset now)
     {
         if (!Exists)
         {
-            return (new NotFound(JobId ?? new JobId("")), null);
+            return JobDecision.Answer(new NotFound(command.JobId));
         }
 
-        if (requester != Owner)
+        if (command.Requester != Owner)
         {
-            return (new Forbidden(JobId!), null);
+            return JobDecision.Answer(new Forbidden(command.JobId));
         }
 
         return IsTerminal
-            ? (new AlreadyFinished(JobId!, Status), null)
-            : (new JobReplies.Cancelled(JobId!), new JobCancelled(JobId!, now));
+            ? JobDecision.Answer(new AlreadyFinished(command.JobId, Status))
+            : new JobDecision([new JobCancelled(command.JobId, now)], new JobReplies.Cancelled(command.JobId));
     }
+
+    private JobDecision DecideDelete(DeleteJob command, DateTimeOffset now)
+    {
+        if (!Exists)
+        {
+            return JobDecision.Answer(new NotFound(command.JobId));
+        }
+
+        if (command.Requester is { } requester && requester != Owner)
+        {
+            return JobDecision.Answer(new Forbidden(command.JobId));
+        }
+
+        return new JobDecision([new JobDeleted(command.JobId, now)], new JobReplies.Deleted(command.JobId));
+    }
+}
+
+/// <summary>What <see cref="JobState.Decide"/> returns: events to persist (in order) and the reply, if any.</summary>
+public sealed record JobDecision(ImmutableArray<IJobEvent> Events, IJobReply? Reply)
+{
+    public static readonly JobDecision None = new([], null);
+
+    public static JobDecision Answer(IJobReply reply) => new([], reply);
+
+    public static JobDecision Persist(IJobEvent e) => new([e], null);
 }

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Mvc;
+using Ocr.Actors.Index;
 using Ocr.Actors.Jobs;
 using Ocr.Host.Auth;
 using Ocr.Host.Configuration;
@@ -11,7 +12,7 @@ using static Ocr.Actors.Jobs.JobReplies;
 
 namespace Ocr.Host.Api;
 
-/// <summary>The job endpoints of SPEC.md. Handlers talk to the supervisor only through Ask.</summary>
+/// <summary>The job endpoints of SPEC.md. Handlers ask the job's entity (through the shard region), or read the job index.</summary>
 public static class OcrApi
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
@@ -25,11 +26,16 @@ public static class OcrApi
         api.MapGet("/job/{jobId}/status", Status).WithSummary("Job status");
         api.MapGet("/job/{jobId}/result", Result).WithSummary("Job result (pass ?partial=true for the pages done so far)");
         api.MapPost("/job/{jobId}/cancel", Cancel).WithSummary("Cancel a pending or processing job");
+        api.MapDelete("/job/{jobId}", Delete).WithSummary("Delete a job at once: its upload, results, events and snapshots")
+            .WithDescription("Answers 204 once nothing of the job is left. Finished jobs are also deleted this way after OCR_RESULT_RETENTION_DAYS (default 30; 0 keeps them).")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/jobs", List).WithSummary("The caller's jobs, newest first");
         return api;
     }
 
-    public sealed record Services(IRequiredActor<JobSupervisorKey> Supervisor, OcrServiceOptions Options, UploadReceiver Uploads, PagePipeline Pipeline, ILoggerFactory Logs);
+    public sealed record Services(
+        IRequiredActor<JobRegionKey> Jobs, IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index,
+        OcrServiceOptions Options, UploadReceiver Uploads, PagePipeline Pipeline, ILoggerFactory Logs);
 
     public static UserId UserOf(ClaimsPrincipal principal) => new(principal.FindFirstValue(JwtValidator.UserIdClaim) ?? "");
 
@@ -57,17 +63,22 @@ public static class OcrApi
             return ErrorResults.Problem(400, invalid);
         }
 
+        var owner = UserOf(http.User);
         IJobReply reply;
         try
         {
-            reply = await services.Supervisor.ActorRef.Ask<IJobReply>(
-                new JobCommands.SubmitJob(jobId, UserOf(http.User), spec!, DateTimeOffset.UtcNow), AskTimeout, cancellationToken);
+            // A place in this node's queue first: a full queue refuses before anything is persisted.
+            reply = await services.Admission.ActorRef.Ask<IJobReply>(new NodeAdmission.Reserve(jobId), AskTimeout, cancellationToken);
+            if (reply is NodeAdmission.Reserved)
+            {
+                reply = await services.Jobs.ActorRef.Ask<IJobReply>(new JobCommands.SubmitJob(jobId, owner, spec!, DateTimeOffset.UtcNow), AskTimeout, cancellationToken);
+            }
         }
         catch (AskTimeoutException)
         {
-            // The client hears "not accepted": should the supervisor still take the job later, the
-            // cancel queued behind it ends it (and its cleanup removes the upload).
-            services.Supervisor.ActorRef.Tell(new JobCommands.CancelJob(jobId, UserOf(http.User)));
+            // The client hears "not accepted": should the job still be taken later, the cancel
+            // queued behind it ends it (and the upload is removed after the cleanup delay).
+            services.Jobs.ActorRef.Tell(new JobCommands.CancelJob(jobId, owner));
             log.LogWarning("Submission not confirmed within {Seconds} s; answered 503", AskTimeout.TotalSeconds);
             http.Response.Headers.RetryAfter = "5";
             return ErrorResults.Problem(503, "the service is too busy to confirm the job; retry in 5 s");
@@ -76,7 +87,7 @@ public static class OcrApi
         switch (reply)
         {
             case Accepted:
-                log.LogInformation("Accepted {FileName} ({Size} bytes) for {User}", upload.FileName, upload.Size, UserOf(http.User));
+                log.LogInformation("Accepted a {Kind} upload of {Size} bytes", spec!.Kind, upload.Size);
                 var self = $"/api/ocr/job/{jobId}";
                 return TypedResults.Json(new
                 {
@@ -153,14 +164,20 @@ public static class OcrApi
             string.IsNullOrWhiteSpace(pages) ? null : pages, rotate != "none"), null);
     }
 
-    private static async Task<IResult> Status(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
-        ToResult(await services.Supervisor.ActorRef.Ask<IJobReply>(new JobCommands.GetStatus(new JobId(jobId), UserOf(user)), AskTimeout, cancellationToken));
+    private static Task<IResult> Status(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
+        AskJob(services, new JobCommands.GetStatus(new JobId(jobId), UserOf(user)), cancellationToken);
 
-    private static async Task<IResult> Result(string jobId, ClaimsPrincipal user, [AsParameters] Services services, [FromQuery] bool? partial, CancellationToken cancellationToken) =>
-        ToResult(await services.Supervisor.ActorRef.Ask<IJobReply>(new JobCommands.GetResult(new JobId(jobId), UserOf(user), partial ?? false), AskTimeout, cancellationToken));
+    private static Task<IResult> Result(string jobId, ClaimsPrincipal user, [AsParameters] Services services, [FromQuery] bool? partial, CancellationToken cancellationToken) =>
+        AskJob(services, new JobCommands.GetResult(new JobId(jobId), UserOf(user), partial ?? false), cancellationToken);
 
-    private static async Task<IResult> Cancel(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
-        ToResult(await services.Supervisor.ActorRef.Ask<IJobReply>(new JobCommands.CancelJob(new JobId(jobId), UserOf(user)), AskTimeout, cancellationToken));
+    private static Task<IResult> Cancel(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
+        AskJob(services, new JobCommands.CancelJob(new JobId(jobId), UserOf(user)), cancellationToken);
+
+    private static Task<IResult> Delete(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
+        AskJob(services, new JobCommands.DeleteJob(new JobId(jobId), UserOf(user)), cancellationToken);
+
+    private static async Task<IResult> AskJob(Services services, IJobCommand command, CancellationToken cancellationToken) =>
+        ToResult(await services.Jobs.ActorRef.Ask<IJobReply>(command, AskTimeout, cancellationToken));
 
     private static async Task<IResult> List(HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
     {
@@ -171,8 +188,8 @@ public static class OcrApi
             return ErrorResults.Problem(400, "limit must be a whole number from 1 to 100");
         }
 
-        var list = await services.Supervisor.ActorRef.Ask<JobSupervisor.JobList>(new JobSupervisor.ListJobs(UserOf(http.User), limit), AskTimeout, cancellationToken);
-        return TypedResults.Json(new { jobs = list.Jobs, count = list.Jobs.Count });
+        var jobs = await services.Index.ListAsync(UserOf(http.User), limit, cancellationToken);
+        return TypedResults.Json(new { jobs, count = jobs.Count });
     }
 
     /// <summary>The one place where reply codes become status codes.</summary>
@@ -181,6 +198,8 @@ public static class OcrApi
         JobReplies.Status s => TypedResults.Json(s.View),
         JobReplies.Result r => TypedResults.Json(r.View),
         JobReplies.Cancelled c => TypedResults.Json(new { job_id = c.JobId.Value, status = JobStatuses.Cancelled }),
+        JobReplies.Deleted => TypedResults.NoContent(),
+        JobReplies.Failed f => ErrorResults.Problem(500, f.Error),
         NotFound n => ErrorResults.Problem(404, $"job {n.JobId} not found"),
         Forbidden => ErrorResults.Problem(403, "this job belongs to another user"),
         NotFinished n => ErrorResults.Problem(400, $"the job is not completed (status: {n.Status})", new Dictionary<string, object?> { ["status"] = n.Status }),

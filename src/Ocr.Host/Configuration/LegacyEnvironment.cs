@@ -23,6 +23,7 @@ public static class LegacyEnvironment
         ["OCR_MAX_QUEUED_JOBS"] = nameof(OcrServiceOptions.MaxQueuedJobs),
         ["OCR_JOB_TIMEOUT"] = nameof(OcrServiceOptions.JobTimeout),
         ["OCR_CLEANUP_DELAY"] = nameof(OcrServiceOptions.CleanupDelay),
+        ["OCR_RESULT_RETENTION_DAYS"] = nameof(OcrServiceOptions.ResultRetentionDays),
         ["OCR_PDF_DPI"] = nameof(OcrServiceOptions.PdfDpi),
         ["OCR_PDF_FORMAT"] = nameof(OcrServiceOptions.PdfFormat),
         ["OCR_PDF_TEXT_LAYER"] = nameof(OcrServiceOptions.PdfTextLayer),

@@ -66,6 +66,10 @@ public sealed class OcrServiceOptions : IValidatableObject
     [Range(0, 86_400 * 30)]
     public int CleanupDelay { get; set; } = 60;
 
+    /// <summary>Days after which a finished job is deleted as by DELETE (fractions allowed); 0 keeps jobs forever.</summary>
+    [Range(0.0, 36_500.0)]
+    public double ResultRetentionDays { get; set; } = 30;
+
     [Range(50, 1200)]
     public int PdfDpi { get; set; } = 400;
 

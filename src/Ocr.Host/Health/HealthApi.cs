@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Data.Sqlite;
+using Akka.Cluster;
+using Ocr.Actors.Index;
 using Ocr.Actors.Jobs;
 using Ocr.Actors.Persistence;
 using Ocr.Host.Configuration;
@@ -17,7 +19,7 @@ public static class HealthApi
     private static readonly DateTimeOffset StartedAt = DateTimeOffset.UtcNow;
 
     public sealed record Services(
-        IRequiredActor<JobSupervisorKey> Supervisor, PagePipeline Pipeline, GpuStatusHolder Gpu, OcrServiceOptions Options, ActorSystem System);
+        IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index, PagePipeline Pipeline, GpuStatusHolder Gpu, OcrServiceOptions Options, ActorSystem System);
 
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
@@ -38,14 +40,16 @@ public static class HealthApi
             checks[name] = new { status = ok ? "ok" : "failing", detail };
         }
 
+        var self = Cluster.Get(services.System).SelfMember;
+        Check("cluster", self.Status == MemberStatus.Up, $"this node is {self.Status.ToString().ToLowerInvariant()} ({self.Address})");
         try
         {
-            var pong = await services.Supervisor.ActorRef.Ask<JobSupervisor.Pong>(JobSupervisor.Ping.Instance, TimeSpan.FromSeconds(3), cancellationToken);
-            Check("supervisor", true, $"{pong.Running} running, {pong.Queued} queued");
+            var admission = await services.Admission.ActorRef.Ask<NodeAdmission.AdmissionState>(NodeAdmission.GetAdmission.Instance, TimeSpan.FromSeconds(3), cancellationToken);
+            Check("jobs", true, $"{admission.Running} running, {admission.Queued} queued on this node");
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
         {
-            Check("supervisor", false, "the job supervisor did not answer within 3 s (journal still recovering?)");
+            Check("jobs", false, "this node's job admission did not answer within 3 s");
         }
 
         Check("journal", await JournalReachable(services.Options), "sqlite " + Path.Combine(services.Options.DataDir, "journal.db"));
@@ -76,22 +80,28 @@ public static class HealthApi
 
     private static async Task<IResult> Stats([AsParameters] Services services, CancellationToken cancellationToken)
     {
-        var stats = await services.Supervisor.ActorRef.Ask<JobSupervisor.JobStats>(JobSupervisor.GetStats.Instance, TimeSpan.FromSeconds(5), cancellationToken);
+        // Counts of every job held (from the job index, so they survive restarts); queue and slots of this node.
+        var counts = await services.Index.CountsAsync(cancellationToken);
+        var admission = await services.Admission.ActorRef.Ask<NodeAdmission.AdmissionState>(NodeAdmission.GetAdmission.Instance, TimeSpan.FromSeconds(5), cancellationToken);
+        var pool = services.Pipeline.Pool;
         return TypedResults.Json(new
         {
-            queue_size = stats.Pending,
-            pending_jobs = stats.Pending,
-            processing_jobs = stats.Processing,
-            completed_jobs = stats.Completed,
-            failed_jobs = stats.Failed,
-            cancelled_jobs = stats.Cancelled,
-            total_jobs = stats.TotalJobs,
-            max_concurrent_jobs = stats.MaxConcurrentJobs,
-            max_queued_jobs = stats.MaxQueuedJobs,
-            engines = stats.Engines,
-            engines_busy = stats.EnginesBusy,
-            pages_queued = stats.PagesQueued,
-            pages_recognized = stats.PagesRecognized,
+            queue_size = admission.Queued,
+            pending_jobs = counts.Pending,
+            processing_jobs = counts.Processing,
+            completed_jobs = counts.Completed,
+            failed_jobs = counts.Failed,
+            cancelled_jobs = counts.Cancelled,
+            total_jobs = counts.Total,
+            running_on_node = admission.Running,
+            queued_on_node = admission.Queued,
+            oldest_waiting_since = admission.OldestWaiting,
+            max_concurrent_jobs = admission.MaxConcurrentJobs,
+            max_queued_jobs = admission.MaxQueuedJobs,
+            engines = pool.Size,
+            engines_busy = pool.Busy,
+            pages_queued = pool.Queued,
+            pages_recognized = pool.PagesRecognized,
         });
     }
 

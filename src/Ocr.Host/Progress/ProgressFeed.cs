@@ -11,7 +11,7 @@ namespace Ocr.Host.Progress;
 /// One subscriber's view of a job's progress, shared by the WebSocket and the hub: the current
 /// state first, then live messages (never going backwards), ending with the terminal state.
 /// </summary>
-public sealed class ProgressFeed(IRequiredActor<JobSupervisorKey> supervisor, ProgressBroker broker)
+public sealed class ProgressFeed(IRequiredActor<JobRegionKey> jobs, ProgressBroker broker)
 {
     /// <summary>Checks access first: the reply is NotFound/Forbidden, or a feed to read.</summary>
     public async Task<(IJobReply Access, IAsyncEnumerable<JobProgress>? Feed)> OpenAsync(JobId jobId, UserId user, CancellationToken cancellationToken)
@@ -20,7 +20,7 @@ public sealed class ProgressFeed(IRequiredActor<JobSupervisorKey> supervisor, Pr
         var subscription = broker.Subscribe(jobId.Value);
         try
         {
-            var reply = await supervisor.ActorRef.Ask<IJobReply>(new JobCommands.GetStatus(jobId, user), TimeSpan.FromSeconds(10), cancellationToken);
+            var reply = await jobs.ActorRef.Ask<IJobReply>(new JobCommands.GetStatus(jobId, user), TimeSpan.FromSeconds(10), cancellationToken);
             if (reply is not JobReplies.Status status)
             {
                 subscription.Dispose();

@@ -61,9 +61,52 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
     public Task<IDocument> OpenAsync(JobWork work, CancellationToken cancellationToken) =>
         DocumentOpener.OpenAsync(work.FilePath, work.Kind, work.Dpi, options, cancellationToken);
 
-    /// <summary>The pages still to do, given the ones already done (a resumed job skips those).</summary>
+    /// <summary>The resume rule: the selected pages still to read, given the ones already done.</summary>
+    public static IReadOnlyList<int> PagesToDo(IReadOnlyList<int> planned, IReadOnlySet<int> done) =>
+        planned.Where(p => !done.Contains(p)).ToList();
+
+    /// <summary>The pages still to read of a document of <paramref name="pageCount"/> pages.</summary>
     public static IReadOnlyList<int> PagesToDo(JobWork work, int pageCount, IReadOnlySet<int> done) =>
-        PageSelection.Resolve(work.PageSelection, pageCount).Where(p => !done.Contains(p)).ToList();
+        PagesToDo(PageSelection.Resolve(work.PageSelection, pageCount), done);
+
+    /// <summary>
+    /// A job's whole run as one stream: opens the document, emits the plan (with the pages
+    /// <paramref name="done"/> left out of those to read), then each page read, and closes the
+    /// document however the stream ends.
+    /// </summary>
+    public Source<PageStreamEvent, NotUsed> Run(JobWork work, IReadOnlySet<int> done, CancellationToken cancellationToken) =>
+        Source.Single(work)
+            .SelectAsync(1, async w =>
+            {
+                var document = await OpenAsync(w, cancellationToken);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    document.Dispose();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                return document;
+            })
+            .ConcatMany(document =>
+            {
+                try
+                {
+                    var planned = PageSelection.Resolve(work.PageSelection, document.PageCount);
+                    var toRead = PagesToDo(planned, done);
+                    return Source.Single<PageStreamEvent>(new DocumentPlanned(document.PageCount, planned, toRead))
+                        .Concat(Pages(document, toRead, work, cancellationToken).Select(PageStreamEvent (page) => new PageRead(page)))
+                        .WatchTermination((_, ended) =>
+                        {
+                            ended.ContinueWith(_ => document.Dispose(), TaskScheduler.Default);
+                            return NotUsed.Instance;
+                        });
+                }
+                catch
+                {
+                    document.Dispose();
+                    throw;
+                }
+            });
 
     public Source<PageResult, NotUsed> Pages(IDocument document, IEnumerable<int> pages, JobWork work, CancellationToken cancellationToken)
     {

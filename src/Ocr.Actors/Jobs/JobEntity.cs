@@ -1,0 +1,408 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Ocr.Actors.Index;
+using Ocr.Pipeline;
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Streams;
+using static Ocr.Actors.Jobs.JobCommands;
+using static Ocr.Actors.Jobs.JobEvents;
+using static Ocr.Actors.Jobs.JobReplies;
+
+namespace Ocr.Actors.Jobs;
+
+/// <summary>
+/// One job, a sharded and event-sourced entity keyed by its id. It asks <see cref="JobState.Decide"/>
+/// what each command means, persists the events, replies, and runs what the events call for:
+/// asking the node for a slot, running the page stream, keeping the job index current,
+/// deleting itself. Idle finished jobs passivate through their shard.
+/// </summary>
+public sealed class JobEntity : ReceivePersistentActor, IWithTimers
+{
+    private readonly PagePipeline _pipeline;
+    private readonly JobOptions _options;
+    private readonly IActorRef _admission;
+    private readonly IJobIndex _index;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private JobState _state = JobState.Empty;
+    private Run? _run;
+    private bool _slotRequested;
+    private int _eventsSinceSnapshot;
+    private IActorRef? _deleteRequester;
+
+    public JobEntity(string jobId, PagePipeline pipeline, JobOptions options, IActorRef admission, IJobIndex index)
+    {
+        PersistenceId = PersistenceIdOf(new JobId(jobId));
+        _pipeline = pipeline;
+        _options = options;
+        _admission = admission;
+        _index = index;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is JobState state)
+            {
+                _state = state;
+            }
+        });
+        Recover<IJobEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<NodeAdmission.SlotGranted>(_ => Handle(new StartJob(JobIdOrSelf), ActorRefs.Nobody));
+        Command<ResumeJob>(_ => { }); // waking up was the point: recovery already resumed the job
+        Command<IJobCommand>(c => Handle(c, Sender));
+        Command<StreamStarted>(_ => Sender.Tell(StreamAck.Instance));
+        Command<StreamItem>(OnStreamItem);
+        Command<StreamFinished>(f => IfCurrent(f.RunId, () => Handle(
+            new CompleteRun(_state.JobId!, _pipeline.ModelUsedFor(_state.Pages.Values, _state.Spec!.Language), _state.Pages.Values.Any(p => p.GpuUsed)), ActorRefs.Nobody)));
+        Command<StreamFailed>(f => IfCurrent(f.RunId, () => Handle(new FailRun(_state.JobId!, Describe(f.Error)), ActorRefs.Nobody)));
+        Command<TimedOut>(t => IfCurrent(t.RunId, () => Handle(
+            new FailRun(_state.JobId!, $"the job timed out after {_options.JobTimeout.TotalSeconds:0} s (OCR_JOB_TIMEOUT)"), ActorRefs.Nobody)));
+        Command<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of job {JobId} failed", _state.JobId));
+        Command<DeleteSnapshotsSuccess>(OnSnapshotsDeleted);
+        Command<DeleteSnapshotsFailure>(f => OnDeleteFailed(f.Cause));
+        Command<DeleteMessagesSuccess>(_ => OnEventsDeleted());
+        Command<DeleteMessagesFailure>(f => OnDeleteFailed(f.Cause));
+        Command<IndexWritten>(w => w.ReplyTo.Tell(w.Reply));
+        Command<DeletionFinished>(OnDeletionFinished);
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static string PersistenceIdOf(JobId jobId) => $"ocr-job-{jobId.Value}";
+
+    public static Props Props(string jobId, PagePipeline pipeline, JobOptions options, IActorRef admission, IJobIndex index) =>
+        Akka.Actor.Props.Create(() => new JobEntity(jobId, pipeline, options, admission, index));
+
+    private JobId JobIdOrSelf => _state.JobId ?? new JobId(Uri.UnescapeDataString(Self.Path.Name));
+
+    private void OnRecovered()
+    {
+        if (!_state.Exists && LastSequenceNr > 0)
+        {
+            // Deleted, but the process stopped before every trace was gone: finish the job.
+            _log.Info("Job {JobId}: finishing an interrupted deletion", JobIdOrSelf);
+            _state = JobState.Empty with { JobId = JobIdOrSelf, Deleted = true };
+            DeleteMessages(LastSequenceNr);
+            return;
+        }
+
+        if (_state.Exists)
+        {
+            // Re-asserted after every recovery: a crash may have come between an event and its index write.
+            _index.UpsertAsync(JobIndexEntry.Of(_state));
+        }
+
+        if (_state.Exists && !_state.IsTerminal)
+        {
+            _log.Info("Job {JobId}: resuming ({Status}, {Done} page(s) done)", _state.JobId, _state.Status, _state.Pages.Count);
+            RequestSlot();
+        }
+        else
+        {
+            Context.SetReceiveTimeout(_options.IdleBeforePassivation);
+        }
+    }
+
+    private void Handle(IJobCommand command, IActorRef replyTo, Action? afterPersist = null)
+    {
+        var decision = _state.Decide(command, DateTimeOffset.UtcNow);
+        if (decision.Events.IsEmpty)
+        {
+            if (decision.Reply is { } reply)
+            {
+                replyTo.Tell(reply);
+            }
+
+            if (command is StartJob)
+            {
+                // A slot granted to a job that has ended (or was never submitted) goes straight back.
+                _admission.Tell(new NodeAdmission.ReleaseSlot(JobIdOrSelf));
+            }
+
+            afterPersist?.Invoke();
+            return;
+        }
+
+        if (decision.Events.Any(e => e is JobCompleted or JobFailed or JobCancelled or JobDeleted))
+        {
+            StopRun(); // the page stream stops now, not after the write
+        }
+
+        if (decision.Events.Any(e => e is JobDeleted))
+        {
+            StoredPathOfDeleted = _state.Spec?.StoredPath;
+        }
+
+        var last = decision.Events[^1];
+        PersistAll(decision.Events, e =>
+        {
+            _state = _state.Apply(e);
+            AfterPersisted(e);
+            if (!ReferenceEquals(e, last))
+            {
+                return;
+            }
+
+            Reply(e, decision.Reply, replyTo);
+            afterPersist?.Invoke();
+        });
+    }
+
+    /// <summary>What a persisted event calls for, besides its reply.</summary>
+    private void AfterPersisted(IJobEvent e)
+    {
+        if (e is JobDeleted)
+        {
+            _deleteRequester = null;
+            _admission.Tell(new NodeAdmission.ReleaseSlot(_state.JobId!));
+            return;
+        }
+
+        Context.System.EventStream.Publish(_state.ToProgress(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0));
+        if (e is not JobSubmitted)
+        {
+            _index.UpsertAsync(JobIndexEntry.Of(_state));
+        }
+
+        switch (e)
+        {
+            case JobSubmitted:
+                RequestSlot();
+                break;
+            case JobStarted:
+                StartRun();
+                break;
+            case JobCompleted or JobFailed or JobCancelled:
+                _log.Info("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
+                _admission.Tell(new NodeAdmission.ReleaseSlot(_state.JobId!));
+                if (_eventsSinceSnapshot > 0)
+                {
+                    SaveSnapshot(_state);
+                    _eventsSinceSnapshot = 0;
+                }
+
+                Context.SetReceiveTimeout(_options.IdleBeforePassivation);
+                return;
+        }
+
+        if (++_eventsSinceSnapshot >= _options.SnapshotEvery)
+        {
+            _eventsSinceSnapshot = 0;
+            SaveSnapshot(_state);
+        }
+    }
+
+    private void Reply(IJobEvent last, IJobReply? reply, IActorRef replyTo)
+    {
+        switch (last)
+        {
+            case JobSubmitted when reply is not null:
+                // 202 only once the job is in the index too: that is what a restart resumes from.
+                var accepted = reply;
+                _index.UpsertAsync(JobIndexEntry.Of(_state)).PipeTo(Self,
+                    success: () => new IndexWritten(replyTo, accepted),
+                    failure: error => new IndexWritten(replyTo, new Failed(_state.JobId!, $"the job index could not be written: {error.Message}")));
+                break;
+            case JobDeleted:
+                _deleteRequester = replyTo;
+                DeleteMessages(LastSequenceNr);
+                break;
+            default:
+                if (reply is not null)
+                {
+                    replyTo.Tell(reply);
+                }
+
+                break;
+        }
+    }
+
+    private void RequestSlot()
+    {
+        if (_slotRequested)
+        {
+            return;
+        }
+
+        _slotRequested = true;
+        _admission.Tell(new NodeAdmission.RequestSlot(_state.JobId!, _state.CreatedAt));
+    }
+
+    private void StartRun()
+    {
+        if (_run is not null)
+        {
+            return;
+        }
+
+        var spec = _state.Spec!;
+        var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate, _pipeline.Options.Preprocess, spec.Engine);
+        var run = _run = new Run(new CancellationTokenSource());
+        Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(run.Id), _options.JobTimeout);
+        _log.Info("Job {JobId}: processing {Kind} upload of {Size} bytes", _state.JobId, spec.Kind, spec.FileSize);
+        run.KillSwitch = _pipeline.Run(work, _state.Pages.Keys.ToHashSet(), run.Cancellation.Token)
+            .Select(e => new StreamItem(run.Id, e))
+            .ViaMaterialized(KillSwitches.Single<StreamItem>(), Keep.Right)
+            .To(Sink.ActorRefWithAck<StreamItem>(Self, new StreamStarted(run.Id), StreamAck.Instance, new StreamFinished(run.Id),
+                error => new StreamFailed(run.Id, error)))
+            .Run(Context.Materializer());
+    }
+
+    private void OnStreamItem(StreamItem item)
+    {
+        var stream = Sender;
+        if (_run is null || _run.Id != item.RunId)
+        {
+            return;
+        }
+
+        IJobCommand command = item.Event switch
+        {
+            DocumentPlanned plan => new RecordPlan(_state.JobId!, plan.PageCount, [.. plan.Planned]),
+            PageRead page => new RecordPage(_state.JobId!, page.Page),
+            _ => throw new InvalidOperationException($"unknown page stream event {item.Event.GetType().Name}"),
+        };
+        if (item.Event is DocumentPlanned planned)
+        {
+            _log.Info("Job {JobId}: {ToRead} of {Planned} page(s) to read", _state.JobId, planned.ToRead.Count, planned.Planned.Count);
+        }
+
+        Handle(command, ActorRefs.Nobody, () => stream.Tell(StreamAck.Instance));
+    }
+
+    private void IfCurrent(Guid runId, Action act)
+    {
+        if (_run is not null && _run.Id == runId)
+        {
+            act();
+        }
+    }
+
+    private string Describe(Exception error)
+    {
+        var cause = error is AggregateException { InnerException: { } inner } ? inner : error;
+        if (cause is OcrDocumentException or OcrPageException)
+        {
+            return cause.Message;
+        }
+
+        if (cause is OperationCanceledException)
+        {
+            return "processing was stopped";
+        }
+
+        _log.Error(cause, "Job {JobId} failed unexpectedly", _state.JobId);
+        return $"processing failed: {cause.Message}";
+    }
+
+    private void StopRun()
+    {
+        if (_run is null)
+        {
+            return;
+        }
+
+        Timers.Cancel(nameof(TimedOut));
+        _run.Cancellation.Cancel();
+        _run.KillSwitch?.Shutdown();
+        _run.Cancellation.Dispose();
+        _run = null;
+    }
+
+    // Deletion: tombstone persisted → events deleted → snapshots deleted → upload and index entry removed → reply → passivate.
+    private void OnEventsDeleted() => DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue, DateTime.MaxValue));
+
+    private void OnSnapshotsDeleted(DeleteSnapshotsSuccess success)
+    {
+        if (!_state.Deleted)
+        {
+            return; // an older snapshot pruned after a newer one was saved
+        }
+
+        var jobId = _state.JobId!;
+        var stored = StoredPathOfDeleted;
+        Task.Run(async () =>
+        {
+            if (stored is not null && File.Exists(stored))
+            {
+                File.Delete(stored);
+            }
+
+            await _index.DeleteAsync(jobId);
+        }).PipeTo(Self, success: () => new DeletionFinished(null), failure: e => new DeletionFinished(e));
+    }
+
+    private void OnDeleteFailed(Exception cause)
+    {
+        if (!_state.Deleted)
+        {
+            return;
+        }
+
+        _log.Error(cause, "Job {JobId}: deleting its events or snapshots failed", _state.JobId);
+        _deleteRequester?.Tell(new Failed(_state.JobId!, $"the job could not be deleted: {cause.Message}"));
+        _deleteRequester = null;
+    }
+
+    private void OnDeletionFinished(DeletionFinished finished)
+    {
+        if (finished.Error is { } error)
+        {
+            _log.Error(error, "Job {JobId}: removing its upload or index entry failed", _state.JobId);
+            _deleteRequester?.Tell(new Failed(_state.JobId!, $"the job could not be deleted: {error.Message}"));
+        }
+        else
+        {
+            _log.Info("Job {JobId}: deleted", _state.JobId);
+            _deleteRequester?.Tell(new JobReplies.Deleted(_state.JobId!));
+        }
+
+        _deleteRequester = null;
+        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+    }
+
+    /// <summary>The upload's path, taken before the tombstone (which forgets the spec) is applied.</summary>
+    private string? StoredPathOfDeleted { get; set; }
+
+    protected override void PostStop()
+    {
+        StopRun();
+        base.PostStop();
+    }
+
+    private sealed class Run(CancellationTokenSource cancellation)
+    {
+        public Guid Id { get; } = Guid.NewGuid();
+
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public UniqueKillSwitch? KillSwitch { get; set; }
+    }
+
+    private sealed record StreamItem(Guid RunId, PageStreamEvent Event);
+
+    private sealed record StreamStarted(Guid RunId);
+
+    private sealed record StreamFinished(Guid RunId);
+
+    private sealed record StreamFailed(Guid RunId, Exception Error);
+
+    private sealed record TimedOut(Guid RunId);
+
+    private sealed record IndexWritten(IActorRef ReplyTo, IJobReply Reply);
+
+    private sealed record DeletionFinished(Exception? Error);
+
+    private sealed class StreamAck
+    {
+        public static readonly StreamAck Instance = new();
+    }
+}

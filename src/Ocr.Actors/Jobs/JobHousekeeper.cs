@@ -1,0 +1,132 @@
+using Akka.Actor;
+using Akka.Event;
+using Ocr.Actors.Index;
+
+namespace Ocr.Actors.Jobs;
+
+/// <summary>
+/// Keeps the node's jobs tidy from the job index, without waking finished jobs: at start (and now
+/// and then) wakes every unfinished job so it carries on; removes uploads once a job has been
+/// finished for the cleanup delay; deletes finished jobs older than the retention period.
+/// </summary>
+public sealed class JobHousekeeper : ReceiveActor, IWithTimers
+{
+    private const int Batch = 500;
+    private readonly IActorRef _jobs;
+    private readonly IJobIndex _index;
+    private readonly JobOptions _options;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private bool _busy;
+
+    public JobHousekeeper(IActorRef jobs, IJobIndex index, JobOptions options)
+    {
+        _jobs = jobs;
+        _index = index;
+        _options = options;
+
+        Receive<Tick>(t => Sweep(t.Kind));
+        Receive<SweepDone>(d =>
+        {
+            _busy = false;
+            if (d.Error is not null)
+            {
+                _log.Warning("Housekeeping ({Kind}) failed: {Error}", d.Kind, d.Error.Message);
+            }
+            else if (d.Count > 0)
+            {
+                _log.Info("Housekeeping ({Kind}): {Count} job(s)", d.Kind, d.Count);
+            }
+
+            // A full batch means more is due: go on at once.
+            if (d.Count >= Batch && d.Kind != SweepKind.Resume)
+            {
+                Self.Tell(new Tick(d.Kind));
+            }
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef jobs, IJobIndex index, JobOptions options) =>
+        Akka.Actor.Props.Create(() => new JobHousekeeper(jobs, index, options));
+
+    protected override void PreStart()
+    {
+        Self.Tell(new Tick(SweepKind.Resume));
+        Timers.StartPeriodicTimer("resume", new Tick(SweepKind.Resume), _options.ResumeSweepInterval);
+        Timers.StartPeriodicTimer("uploads", new Tick(SweepKind.Uploads), _options.UploadSweepInterval);
+        if (_options.Retention > TimeSpan.Zero)
+        {
+            Timers.StartPeriodicTimer("retention", new Tick(SweepKind.Retention), _options.RetentionSweepInterval);
+        }
+    }
+
+    private void Sweep(SweepKind kind)
+    {
+        if (_busy)
+        {
+            return; // the next tick will do it
+        }
+
+        _busy = true;
+        var now = DateTimeOffset.UtcNow;
+        Task<int> work = kind switch
+        {
+            SweepKind.Resume => ResumeUnfinished(),
+            SweepKind.Uploads => RemoveUploads(now - _options.CleanupDelay),
+            _ => DeleteExpired(now - _options.Retention),
+        };
+        work.PipeTo(Self, success: count => new SweepDone(kind, count, null), failure: e => new SweepDone(kind, 0, e));
+    }
+
+    private async Task<int> ResumeUnfinished()
+    {
+        var unfinished = await _index.UnfinishedAsync(100_000);
+        foreach (var id in unfinished)
+        {
+            _jobs.Tell(new JobCommands.ResumeJob(id));
+        }
+
+        return unfinished.Count;
+    }
+
+    private async Task<int> RemoveUploads(DateTimeOffset finishedBy)
+    {
+        var due = await _index.UploadsDueAsync(finishedBy, Batch);
+        var removed = new List<Jobs.JobId>();
+        foreach (var (jobId, path) in due)
+        {
+            try
+            {
+                File.Delete(path);
+                removed.Add(jobId);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Warning("Job {JobId}: could not remove the upload: {Error}", jobId, e.Message);
+            }
+        }
+
+        await _index.MarkUploadsRemovedAsync(removed);
+        return removed.Count;
+    }
+
+    private async Task<int> DeleteExpired(DateTimeOffset finishedBy)
+    {
+        var expired = await _index.FinishedBeforeAsync(finishedBy, Batch);
+        var deletions = expired.Select(id => _jobs.Ask<JobReplies.IJobReply>(new JobCommands.DeleteJob(id, null), TimeSpan.FromSeconds(30)));
+        var replies = await Task.WhenAll(deletions);
+        return replies.Count(r => r is JobReplies.Deleted or JobReplies.NotFound);
+    }
+
+    public enum SweepKind
+    {
+        Resume,
+        Uploads,
+        Retention,
+    }
+
+    private sealed record Tick(SweepKind Kind);
+
+    private sealed record SweepDone(SweepKind Kind, int Count, Exception? Error);
+}
