@@ -58,8 +58,8 @@ def start_host(extra_env=None):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     data = tempfile.mkdtemp(prefix="akkaocr-bench-")
-    env = dict(os.environ, JWT_SECRET_KEY=SECRET, OCR_DATA_DIR=data, ASPNETCORE_URLS=f"http://127.0.0.1:{port}",
-               OCR_MAX_QUEUED_JOBS="1000", **(extra_env or {}))
+    env = dict(os.environ, JWT_SECRET_KEY=SECRET, OCR_DATA_DIR=data, ASPNETCORE_URLS=f"http://127.0.0.1:{port}")
+    env = dict(env, **{"OCR_MAX_QUEUED_JOBS": "1000", **(extra_env or {})})
     log = open(os.path.join(data, "host.log"), "w")
     host = subprocess.Popen(["dotnet", dll], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

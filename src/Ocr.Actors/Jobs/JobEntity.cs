@@ -32,6 +32,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private bool _slotRequested;
     private int _eventsSinceSnapshot;
     private IActorRef? _deleteRequester;
+    private bool _olderSnapshotKept;
 
     public JobEntity(string jobId, PagePipeline pipeline, JobOptions options, IActorRef admission, IJobIndex index)
     {
@@ -46,6 +47,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             if (offer.Snapshot is JobState state)
             {
                 _state = state;
+                _olderSnapshotKept = true;
             }
         });
         Recover<IJobEvent>(e => _state = _state.Apply(e));
@@ -62,7 +64,15 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<TimedOut>(t => IfCurrent(t.RunId, () => Handle(
             new FailRun(_state.JobId!, $"the job timed out after {_options.JobTimeout.TotalSeconds:0} s (OCR_JOB_TIMEOUT)"), ActorRefs.Nobody)));
         Command<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotSuccess>(s =>
+        {
+            if (_olderSnapshotKept)
+            {
+                DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+            }
+
+            _olderSnapshotKept = true;
+        });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of job {JobId} failed", _state.JobId));
         Command<DeleteSnapshotsSuccess>(OnSnapshotsDeleted);
         Command<DeleteSnapshotsFailure>(f => OnDeleteFailed(f.Cause));
@@ -71,6 +81,9 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<IndexWritten>(w => w.ReplyTo.Tell(w.Reply));
         Command<DeletionFinished>(OnDeletionFinished);
     }
+
+    /// <summary>Events since the last snapshot that make a finished job worth a snapshot of its own.</summary>
+    private const int SnapshotAtEndAfter = 10;
 
     public override string PersistenceId { get; }
 
@@ -183,7 +196,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             case JobCompleted or JobFailed or JobCancelled:
                 _log.Info("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
                 _admission.Tell(new NodeAdmission.ReleaseSlot(_state.JobId!));
-                if (_eventsSinceSnapshot > 0)
+                // A long job's result is read back from one snapshot instead of replaying every page.
+                if (_eventsSinceSnapshot >= SnapshotAtEndAfter)
                 {
                     SaveSnapshot(_state);
                     _eventsSinceSnapshot = 0;

@@ -22,8 +22,11 @@ public static class JobsAkkaExtensions
     public const string JobTypeName = "ocr-job";
 
     /// <summary>The embedded journal and snapshot store (SQLite file under <paramref name="dataDirectory"/>).</summary>
-    public static AkkaConfigurationBuilder AddSqliteJournal(this AkkaConfigurationBuilder akka, string dataDirectory) =>
-        akka.AddHocon(JournalSettings.SqliteHocon(JournalSettings.SqliteConnectionString(dataDirectory)), HoconAddMode.Prepend);
+    public static AkkaConfigurationBuilder AddSqliteJournal(this AkkaConfigurationBuilder akka, string dataDirectory)
+    {
+        JournalSettings.UseWriteAheadLog(dataDirectory);
+        return akka.AddHocon(JournalSettings.SqliteHocon(JournalSettings.SqliteConnectionString(dataDirectory)), HoconAddMode.Prepend);
+    }
 
     public static AkkaConfigurationBuilder AddOcrSerializer(this AkkaConfigurationBuilder akka) =>
         akka.AddHocon(OcrSerializer.BindingConfig, HoconAddMode.Prepend);

@@ -6,7 +6,22 @@ namespace Ocr.Actors.Persistence;
 public static class JournalSettings
 {
     public static string SqliteConnectionString(string dataDirectory) =>
-        $"Data Source={Path.Combine(Path.GetFullPath(dataDirectory), "journal.db")};Cache=Shared;Pooling=True";
+        $"Data Source={Path.Combine(Path.GetFullPath(dataDirectory), "journal.db")};Pooling=True";
+
+    /// <summary>
+    /// Puts the journal file in write-ahead-log mode (a setting the file keeps): a commit then
+    /// costs one sync of the log instead of several of the rollback journal, and reads (recovering
+    /// jobs) do not wait for writes.
+    /// </summary>
+    public static void UseWriteAheadLog(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(SqliteConnectionString(dataDirectory));
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL;";
+        command.ExecuteNonQuery();
+    }
 
     public static Config SqliteHocon(string connectionString)
     {
