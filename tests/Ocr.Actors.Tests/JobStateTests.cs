@@ -55,15 +55,128 @@ public sealed class JobStateTests
         result.ProcessingTime.ShouldBe(4);
     }
 
-    [Fact]
-    public void Reads_by_another_user_are_forbidden_and_an_unfinished_result_is_refused()
-    {
-        var state = Fold(new JobSubmitted(Id, Alice, Spec, T0));
+    private static readonly UserId Bob = new("bob");
 
-        state.DecideRead(new UserId("bob"), wantResult: false, partial: false).ShouldBeOfType<Forbidden>();
-        state.DecideRead(Alice, wantResult: true, partial: false).ShouldBeOfType<NotFinished>().Status.ShouldBe(JobStatuses.Pending);
-        state.DecideRead(Alice, wantResult: false, partial: false).ShouldBeOfType<Status>();
-        JobState.Empty.DecideRead(Alice, false, false).ShouldBeOfType<NotFound>();
+    /// <summary>A job in each state it can be in, by name.</summary>
+    private static JobState InState(string name)
+    {
+        var pending = Fold(new JobSubmitted(Id, Alice, Spec, T0));
+        var processing = pending.Apply(new JobStarted(Id, T0)).Apply(new PagesPlanned(Id, 2, [1, 2], T0)).Apply(new PageCompleted(Id, Page(1, "early"), T0));
+        return name switch
+        {
+            "none" => JobState.Empty,
+            "deleted" => processing.Apply(new JobCompleted(Id, "m", false, T0)).Apply(new JobDeleted(Id, T0)),
+            "pending" => pending,
+            "processing" => processing,
+            "completed" => processing.Apply(new PageCompleted(Id, Page(2), T0)).Apply(new JobCompleted(Id, "m", false, T0)),
+            "failed" => processing.Apply(new JobFailed(Id, "boom", T0)),
+            "cancelled" => processing.Apply(new JobCancelled(Id, T0)),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+    }
+
+    private static IJobCommand CommandNamed(string name) => name switch
+    {
+        "submit" => new JobCommands.SubmitJob(Id, Alice, Spec, T0),
+        "submit-by-bob" => new JobCommands.SubmitJob(Id, Bob, Spec, T0),
+        "start" => new JobCommands.StartJob(Id),
+        "plan" => new JobCommands.RecordPlan(Id, 2, [1, 2]),
+        "page" => new JobCommands.RecordPage(Id, Page(2)),
+        "complete" => new JobCommands.CompleteRun(Id, "tesseract", false),
+        "fail" => new JobCommands.FailRun(Id, "page 2 failed"),
+        "status" => new JobCommands.GetStatus(Id, Alice),
+        "status-by-bob" => new JobCommands.GetStatus(Id, Bob),
+        "result" => new JobCommands.GetResult(Id, Alice),
+        "partial" => new JobCommands.GetResult(Id, Alice, Partial: true),
+        "cancel" => new JobCommands.CancelJob(Id, Alice),
+        "cancel-by-bob" => new JobCommands.CancelJob(Id, Bob),
+        "delete" => new JobCommands.DeleteJob(Id, Alice),
+        "delete-by-bob" => new JobCommands.DeleteJob(Id, Bob),
+        "expire" => new JobCommands.DeleteJob(Id, null),
+        "resume" => new JobCommands.ResumeJob(Id),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    /// <summary>Every command in every state: the events decided (by type, in order) and the reply (by type; "-" for none).</summary>
+    public static TheoryData<string, string, string, string> Decisions()
+    {
+        var rows = new TheoryData<string, string, string, string>();
+        void Row(string state, string command, string events, string reply) => rows.Add(state, command, events, reply);
+        foreach (var state in new[] { "none", "deleted" })
+        {
+            Row(state, "submit", state == "none" ? "JobSubmitted" : "", state == "none" ? "Accepted" : "NotFound");
+            foreach (var c in new[] { "start", "plan", "page", "complete", "fail", "resume" })
+            {
+                Row(state, c, "", "-");
+            }
+
+            foreach (var c in new[] { "status", "status-by-bob", "result", "partial", "cancel", "cancel-by-bob", "delete", "delete-by-bob", "expire" })
+            {
+                Row(state, c, "", "NotFound");
+            }
+        }
+
+        var live = new Dictionary<string, (string Start, string Plan, string Page, string Complete, string Fail, string Result, string Partial, string Cancel)>
+        {
+            ["pending"] = ("JobStarted", "", "", "", "", "NotFinished", "NotFinished", "JobCancelled"),
+            ["processing"] = ("JobStarted", "PagesPlanned", "PageCompleted", "JobCompleted", "JobFailed", "NotFinished", "Result", "JobCancelled"),
+            ["completed"] = ("", "", "", "", "", "Result", "Result", ""),
+            ["failed"] = ("", "", "", "", "", "NotFinished", "NotFinished", ""),
+            ["cancelled"] = ("", "", "", "", "", "NotFinished", "NotFinished", ""),
+        };
+        foreach (var (state, e) in live)
+        {
+            Row(state, "submit", "", "Accepted");
+            Row(state, "submit-by-bob", "", "Forbidden");
+            Row(state, "start", e.Start, "-");
+            Row(state, "plan", e.Plan, "-");
+            Row(state, "page", e.Page, "-");
+            Row(state, "complete", e.Complete, "-");
+            Row(state, "fail", e.Fail, "-");
+            Row(state, "status", "", "Status");
+            Row(state, "status-by-bob", "", "Forbidden");
+            Row(state, "result", "", e.Result);
+            Row(state, "partial", "", e.Partial);
+            Row(state, "cancel", e.Cancel, e.Cancel == "" ? "AlreadyFinished" : "Cancelled");
+            Row(state, "cancel-by-bob", "", "Forbidden");
+            Row(state, "delete", "JobDeleted", "Deleted");
+            Row(state, "delete-by-bob", "", "Forbidden");
+            Row(state, "expire", "JobDeleted", "Deleted");
+            Row(state, "resume", "", "-");
+        }
+
+        return rows;
+    }
+
+    [Theory]
+    [MemberData(nameof(Decisions))]
+    public void Decide_gives_the_events_and_reply_for_every_command_in_every_state(string state, string command, string events, string reply)
+    {
+        var decision = InState(state).Decide(CommandNamed(command), T0.AddMinutes(1));
+
+        string.Join(",", decision.Events.Select(e => e.GetType().Name)).ShouldBe(events);
+        (decision.Reply?.GetType().Name ?? "-").ShouldBe(reply);
+        decision.Events.ShouldAllBe(e => e.JobId == Id);
+    }
+
+    [Fact]
+    public void Decided_events_carry_the_time_given_and_fold_into_the_next_state()
+    {
+        var now = T0.AddMinutes(7);
+        var pending = InState("pending");
+
+        var started = pending.Decide(new JobCommands.StartJob(Id), now).Events.ShouldHaveSingleItem().ShouldBeOfType<JobStarted>();
+        started.At.ShouldBe(now);
+        var processing = pending.Apply(started);
+        processing.Status.ShouldBe(JobStatuses.Processing);
+
+        var failed = processing.Decide(new JobCommands.FailRun(Id, "the PDF is encrypted"), now).Events.Single();
+        processing.Apply(failed).Error.ShouldBe("the PDF is encrypted");
+
+        var deleted = processing.Apply(processing.Decide(new JobCommands.DeleteJob(Id, null), now).Events.Single());
+        deleted.Exists.ShouldBeFalse();
+        deleted.Spec.ShouldBeNull(); // the tombstone keeps nothing of the document
+        deleted.Pages.ShouldBeEmpty();
     }
 
     [Fact]
@@ -71,23 +184,7 @@ public sealed class JobStateTests
     {
         var state = Fold(new JobSubmitted(Id, Alice, Spec, T0), new JobStarted(Id, T0), new PageCompleted(Id, Page(1, "early"), T0));
 
-        state.DecideRead(Alice, wantResult: true, partial: true).ShouldBeOfType<Result>().View.ExtractedText.ShouldBe("early");
-    }
-
-    [Fact]
-    public void Cancel_persists_an_event_only_for_an_unfinished_job_of_the_owner()
-    {
-        var pending = Fold(new JobSubmitted(Id, Alice, Spec, T0));
-
-        var (reply, cancelled) = pending.DecideCancel(Alice, T0);
-        reply.ShouldBeOfType<Cancelled>();
-        cancelled.ShouldNotBeNull();
-
-        pending.DecideCancel(new UserId("bob"), T0).Event.ShouldBeNull();
-        var done = pending.Apply(cancelled!);
-        var (again, none) = done.DecideCancel(Alice, T0);
-        again.ShouldBeOfType<AlreadyFinished>();
-        none.ShouldBeNull();
+        state.Decide(new JobCommands.GetResult(Id, Alice, Partial: true), T0).Reply.ShouldBeOfType<Result>().View.ExtractedText.ShouldBe("early");
     }
 
     [Fact]

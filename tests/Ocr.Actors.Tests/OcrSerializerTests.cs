@@ -25,9 +25,10 @@ public sealed class OcrSerializerTests() : TestKit(OcrSerializer.BindingConfig)
         new JobFailed(Id, "page 2 failed: boom", T0),
         new JobCancelled(Id, T0),
         new FileCleaned(Id, T0),
-        new JobSupervisor.JobAccepted(Id, Alice, Spec, T0),
-        new JobSupervisor.JobFinished(Id, JobStatuses.Completed),
-        new JobSupervisor.JobFileRemoved(Id),
+        new JobDeleted(Id, T0),
+        new JobCommands.SubmitJob(Id, Alice, Spec, T0),
+        new JobCommands.DeleteJob(Id, null),
+        new JobCommands.RecordPage(Id, JobStateTests.Page(2, "x")),
     ];
 
     [Theory]

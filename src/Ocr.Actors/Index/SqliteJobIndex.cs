@@ -37,6 +37,7 @@ public sealed class SqliteJobIndex : IJobIndex
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
             PRAGMA busy_timeout = 10000;
+            PRAGMA secure_delete = ON; -- a deleted job's entry (its file name) is overwritten, not left in free pages
             CREATE TABLE IF NOT EXISTS jobs (
               job_id TEXT PRIMARY KEY,
               owner TEXT NOT NULL,

@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Ocr.Actors.Jobs;
+
+namespace Ocr.Actors.Tests;
+
+public sealed class NodeAdmissionTests : TestKit
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Slots_go_to_waiting_jobs_in_acceptance_order_never_more_than_the_limit()
+    {
+        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 2 }));
+        var entities = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToArray();
+        var ids = Enumerable.Range(0, 4).Select(i => new JobId($"job-{i}")).ToArray();
+
+        // Asked out of order (as entities recovering after a restart do): 2, 0, 3, 1 with acceptance times 0..3.
+        foreach (var i in new[] { 2, 0 })
+        {
+            admission.Tell(new NodeAdmission.RequestSlot(ids[i], T0.AddSeconds(i)), entities[i]);
+        }
+
+        entities[2].ExpectMsg<NodeAdmission.SlotGranted>();
+        entities[0].ExpectMsg<NodeAdmission.SlotGranted>();
+        admission.Tell(new NodeAdmission.RequestSlot(ids[3], T0.AddSeconds(3)), entities[3]);
+        admission.Tell(new NodeAdmission.RequestSlot(ids[1], T0.AddSeconds(1)), entities[1]);
+        entities[1].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        entities[3].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+
+        admission.Tell(new NodeAdmission.ReleaseSlot(ids[2]));
+        entities[1].ExpectMsg<NodeAdmission.SlotGranted>(); // the older of the two waiting
+        entities[3].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        var state = await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.GetAdmission.Instance);
+        state.Running.ShouldBe(2);
+        state.WaitingInOrder.ShouldBe(["job-3"]);
+        state.OldestWaiting.ShouldBe(T0.AddSeconds(3));
+    }
+
+    [Fact]
+    public void An_entity_that_stops_gives_its_slot_back()
+    {
+        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 1 }));
+        var doomed = Sys.ActorOf(Props.Create(() => new Forwarder(TestActor)));
+        var next = CreateTestProbe();
+
+        admission.Tell(new NodeAdmission.RequestSlot(new JobId("a"), T0), doomed);
+        ExpectMsg<NodeAdmission.SlotGranted>();
+        admission.Tell(new NodeAdmission.RequestSlot(new JobId("b"), T0.AddSeconds(1)), next);
+        next.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Sys.Stop(doomed);
+
+        next.ExpectMsg<NodeAdmission.SlotGranted>().JobId.ShouldBe(new JobId("b"));
+    }
+
+    [Fact]
+    public void A_full_queue_answers_QueueFull_with_a_retry_time_and_reservations_count_against_it()
+    {
+        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 1, MaxQueuedJobs = 2, JobTimeout = TimeSpan.FromSeconds(100) }));
+
+        admission.Tell(new NodeAdmission.Reserve(new JobId("a")));
+        ExpectMsg<NodeAdmission.Reserved>();
+        admission.Tell(new NodeAdmission.Reserve(new JobId("b")));
+        ExpectMsg<NodeAdmission.Reserved>();
+        admission.Tell(new NodeAdmission.Reserve(new JobId("c")));
+
+        ExpectMsg<JobReplies.QueueFull>().RetryAfterSeconds.ShouldBe(20); // 2 ahead x 10 s each over 1 slot
+        admission.Tell(new NodeAdmission.RequestSlot(new JobId("a"), T0)); // a's entity takes its slot
+        ExpectMsg<NodeAdmission.SlotGranted>();
+        admission.Tell(new NodeAdmission.Reserve(new JobId("c")));
+        ExpectMsg<NodeAdmission.Reserved>();
+    }
+
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(IActorRef target) => ReceiveAny(m => target.Forward(m));
+    }
+}
