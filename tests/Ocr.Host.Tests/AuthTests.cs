@@ -90,6 +90,6 @@ public sealed class AuthTests(SharedHost shared)
         var body = await response.JsonAsync();
         body["status"].Text().ShouldBe("healthy");
         var checks = body["checks"]!.AsObject();
-        checks.Select(c => c.Key).ShouldBe(["supervisor", "journal", "engine", "gpu_detection"], ignoreOrder: true);
+        checks.Select(c => c.Key).ShouldBe(["cluster", "jobs", "journal", "engine", "gpu_detection"], ignoreOrder: true);
     }
 }

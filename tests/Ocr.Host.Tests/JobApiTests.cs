@@ -139,13 +139,30 @@ public sealed class JobApiTests(SharedHost shared)
     public async Task A_file_over_the_size_limit_is_413_and_leaves_no_upload_behind()
     {
         using var client = Host.Client("big-user");
-        var before = Directory.GetFiles(Path.Combine(Host.DataDirectory, "uploads")).Length;
+        // Content no other test uploads, so a leaked partial upload is recognisable among other jobs' files.
+        var marker = "413-marker-" + Guid.NewGuid().ToString("N");
+        var content = Encoding.ASCII.GetBytes(marker + new string('x', 3 * 1024 * 1024));
 
-        var response = await client.SubmitAsync("big.txt", Encoding.ASCII.GetBytes(new string('x', 3 * 1024 * 1024)));
+        var response = await client.SubmitAsync("big.txt", content);
 
         response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
         (await response.JsonAsync())["error"].Text().ShouldContain("1 MB");
-        Directory.GetFiles(Path.Combine(Host.DataDirectory, "uploads")).Length.ShouldBeLessThanOrEqualTo(before);
+        var leaked = Directory.GetFiles(Path.Combine(Host.DataDirectory, "uploads")).Where(f => StartsWith(f, marker)).ToList();
+        leaked.ShouldBeEmpty();
+    }
+
+    private static bool StartsWith(string file, string marker)
+    {
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var head = new byte[marker.Length];
+            return stream.Read(head, 0, head.Length) == head.Length && Encoding.ASCII.GetString(head) == marker;
+        }
+        catch (IOException)
+        {
+            return false; // removed meanwhile by its own job's cleanup
+        }
     }
 
     [Theory]
@@ -211,6 +228,29 @@ public sealed class JobApiTests(SharedHost shared)
 
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         (await client.StatusAsync(jobId))["status"].Text().ShouldBe("completed");
+    }
+
+    [Fact]
+    public async Task Deleting_a_job_answers_204_and_leaves_no_status_result_history_upload_or_count()
+    {
+        using var owner = Host.Client("delete-user");
+        using var other = Host.Client("delete-other-user");
+        var kept = await owner.SubmitOkAsync("kept.txt", "kept"u8.ToArray());
+        var doomed = await owner.SubmitOkAsync("doomed.txt", "delete me"u8.ToArray());
+        await owner.WaitAsync(kept);
+        await owner.WaitAsync(doomed);
+
+        (await other.DeleteAsync($"/api/ocr/job/{doomed}/")).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        var response = await owner.DeleteAsync($"/api/ocr/job/{doomed}/");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await owner.GetAsync($"/api/ocr/job/{doomed}/status/")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await owner.GetAsync($"/api/ocr/job/{doomed}/result/")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await owner.DeleteAsync($"/api/ocr/job/{doomed}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        File.Exists(Path.Combine(Host.DataDirectory, "uploads", doomed + ".upload")).ShouldBeFalse();
+        var history = await (await owner.GetAsync("/api/ocr/jobs/?limit=100")).JsonAsync();
+        history["jobs"]!.AsArray().Select(j => j!["job_id"].Text()).ShouldBe([kept]);
+        (await owner.StatusAsync(kept))["status"].Text().ShouldBe("completed");
     }
 
     [Fact]

@@ -112,6 +112,24 @@ public sealed class NeuralEngineTests : TestKit, IDisposable
         reading.Confidence.ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Without_a_GPU_auto_reads_pages_with_the_neural_engine_on_the_CPU_when_that_is_the_CPU_default()
+    {
+        var options = new PipelineOptions { CpuEngine = OcrEngines.Neural, EscalateBelow = 0 };
+        using var pool = new TesseractPool(options);
+        var pipeline = new Streams.PagePipeline(pool, options, _engine);
+        var work = new Streams.JobWork(EvalCorpus.PathOf("images/tess_phototest.tif"), DocumentKind.Tiff, null, null, "eng", true);
+
+        var events = await pipeline.Run(work, new HashSet<int>(), default).RunWith(Akka.Streams.Dsl.Sink.Seq<Streams.PageStreamEvent>(), Sys.Materializer());
+
+        _engine.Provider.OnGpu.ShouldBeFalse();
+        pipeline.AutoEngine.ShouldBe(OcrEngines.Neural);
+        var page = events.OfType<Streams.PageRead>().ShouldHaveSingleItem().Page;
+        page.Engine.ShouldBe(OcrEngines.Neural);
+        page.GpuUsed.ShouldBeFalse();
+        ErrorRate.Cer(EvalCorpus.GroundTruth("images/tess_phototest.tif"), page.Text).ShouldBeLessThan(0.05);
+    }
+
     public new void Dispose()
     {
         _engine.Dispose();

@@ -50,15 +50,40 @@ public sealed class PagePipelineTests : TestKit, IDisposable
     }
 
     [Fact]
-    public async Task Pages_already_done_are_skipped_on_resume()
+    public async Task A_runs_stream_gives_the_plan_first_then_only_the_pages_not_yet_done()
     {
-        var work = Work("odd/garratts_3page_g4.tif");
-        using var document = await _pipeline.OpenAsync(work, default);
+        var work = Work("odd/garratts_3page_g4.tif", "1-3");
 
-        var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int> { 1, 2 });
-        var results = await _pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageResult>(), Sys.Materializer());
+        var events = await _pipeline.Run(work, new HashSet<int> { 1, 2 }, default).RunWith(Sink.Seq<PageStreamEvent>(), Sys.Materializer());
 
-        results.Select(r => r.PageNumber).ShouldBe([3]);
+        var plan = events[0].ShouldBeOfType<DocumentPlanned>();
+        plan.PageCount.ShouldBe(3);
+        plan.Planned.ShouldBe([1, 2, 3]);
+        plan.ToRead.ShouldBe([3]);
+        events.Skip(1).Select(e => e.ShouldBeOfType<PageRead>().Page.PageNumber).ShouldBe([3]);
+    }
+
+    [Theory]
+    [InlineData(null, new int[0], new[] { 1, 2, 3, 4 })]
+    [InlineData("2-3", new[] { 2 }, new[] { 3 })]
+    [InlineData("1,4", new[] { 1, 4 }, new int[0])]
+    [InlineData("3-9", new[] { 1 }, new[] { 3, 4 })]
+    public void The_resume_rule_reads_the_selected_pages_not_yet_done(string? selection, int[] done, int[] expected)
+    {
+        var work = Work("pdfs/ocrmypdf_cardinal.pdf", selection);
+
+        PagePipeline.PagesToDo(work, 4, done.ToHashSet()).ShouldBe(expected);
+    }
+
+    [Fact]
+    public async Task A_page_selection_naming_no_page_fails_the_run_with_a_clear_error()
+    {
+        var work = Work("odd/garratts_3page_g4.tif", "7-9");
+
+        var error = await Should.ThrowAsync<OcrDocumentException>(() =>
+            _pipeline.Run(work, new HashSet<int>(), default).RunWith(Sink.Seq<PageStreamEvent>(), Sys.Materializer()));
+
+        error.Message.ShouldContain("names no page of this 3-page document");
     }
 
     [Fact]

@@ -286,7 +286,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         };
         if (item.Event is DocumentPlanned planned)
         {
-            _log.Info("Job {JobId}: {ToRead} of {Planned} page(s) to read", _state.JobId, planned.ToRead.Count, planned.Planned.Count);
+            _log.Info("Job {JobId}: {ToRead} of {Planned} page(s) to do", _state.JobId, planned.ToRead.Count, planned.Planned.Count);
         }
 
         Handle(command, ActorRefs.Nobody, () => stream.Tell(StreamAck.Instance));
