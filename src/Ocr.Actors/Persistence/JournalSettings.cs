@@ -35,6 +35,11 @@ public static class JournalSettings
                   # SQLite.Classic does not fail fast (requests just time out); the Microsoft.Data.Sqlite provider does.
                   provider-name = "SQLite.MS"
                   auto-initialize = on
+                  # Microsoft.Data.Sqlite opens an unspecified (serializable) transaction with BEGIN IMMEDIATE,
+                  # which takes the write lock: every recovery's read then queues behind the writer and
+                  # retries every 150 ms. Read-uncommitted opens a plain BEGIN; without a shared cache it
+                  # changes nothing else (write-ahead-log readers see committed data only).
+                  read-isolation-level = read-uncommitted
                 }
               }
               snapshot-store {
@@ -43,6 +48,7 @@ public static class JournalSettings
                   connection-string = "{{escaped}}"
                   provider-name = "SQLite.MS"
                   auto-initialize = on
+                  read-isolation-level = read-uncommitted
                 }
               }
             }
