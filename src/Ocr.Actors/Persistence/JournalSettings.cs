@@ -55,4 +55,36 @@ public static class JournalSettings
             """;
         return ConfigurationFactory.ParseString(hocon).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
+
+    /// <summary>The Redis journal and snapshot store (our own plugin on StackExchange.Redis).</summary>
+    public static Config RedisHocon(string connectionString, int database, string keyPrefix)
+    {
+        static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        var settings = $$"""
+              connection-string = {{Quote(connectionString)}}
+              database = {{database}}
+              key-prefix = {{Quote(keyPrefix)}}
+              command-timeout = 5s
+              plugin-dispatcher = "akka.actor.default-dispatcher"
+              circuit-breaker { max-failures = 5, call-timeout = 10s, reset-timeout = 10s }
+            """;
+        return ConfigurationFactory.ParseString($$"""
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.redis"
+                redis {
+                  class = "{{typeof(Redis.RedisJournal).AssemblyQualifiedName}}"
+                  {{settings}}
+                }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.redis"
+                redis {
+                  class = "{{typeof(Redis.RedisSnapshotStore).AssemblyQualifiedName}}"
+                  {{settings}}
+                }
+              }
+            }
+            """);
+    }
 }
