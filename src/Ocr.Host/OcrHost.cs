@@ -116,8 +116,6 @@ public static class OcrHost
             JobTimeout = TimeSpan.FromSeconds(options.JobTimeout),
             CleanupDelay = TimeSpan.FromSeconds(options.CleanupDelay),
             Retention = TimeSpan.FromDays(options.ResultRetentionDays),
-            // A short retention (tests, strict deployments) is swept at a tenth of its length.
-            RetentionSweepInterval = TimeSpan.FromTicks(Math.Clamp(TimeSpan.FromDays(options.ResultRetentionDays).Ticks / 10, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute * 10)),
         });
         services.AddSingleton<IJobIndex>(_ => new SqliteJobIndex(options.DataDir));
         services.AddSingleton<ProgressBroker>();

@@ -103,7 +103,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             // Deleted, but the process stopped before every trace was gone: finish the job.
             _log.Info("Job {JobId}: finishing an interrupted deletion", JobIdOrSelf);
             _state = JobState.Empty with { JobId = JobIdOrSelf, Deleted = true };
-            DeleteMessages(LastSequenceNr);
+            DeleteAllSnapshots();
             return;
         }
 
@@ -144,7 +144,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        if (decision.Events.Any(e => e is JobCompleted or JobFailed or JobCancelled or JobDeleted))
+        if (decision.Events.Any(e => JobEvents.EndsJob(e) || e is JobDeleted))
         {
             StopRun(); // the page stream stops now, not after the write
         }
@@ -174,7 +174,6 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     {
         if (e is JobDeleted)
         {
-            _deleteRequester = null;
             _admission.Tell(new NodeAdmission.ReleaseSlot(_state.JobId!));
             return;
         }
@@ -193,7 +192,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             case JobStarted:
                 StartRun();
                 break;
-            case JobCompleted or JobFailed or JobCancelled:
+            case var ended when JobEvents.EndsJob(ended):
                 _log.Info("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
                 _admission.Tell(new NodeAdmission.ReleaseSlot(_state.JobId!));
                 // A long job's result is read back from one snapshot instead of replaying every page.
@@ -227,7 +226,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 break;
             case JobDeleted:
                 _deleteRequester = replyTo;
-                DeleteMessages(LastSequenceNr);
+                DeleteAllSnapshots();
                 break;
             default:
                 if (reply is not null)
@@ -331,16 +330,23 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         _run = null;
     }
 
-    // Deletion: tombstone persisted → events deleted → snapshots deleted → upload and index entry removed → reply → passivate.
-    private void OnEventsDeleted() => DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue, DateTime.MaxValue));
+    // Deletion: tombstone persisted → snapshots deleted → events deleted → upload and index entry removed → reply → passivate.
+    // Snapshots go first: a snapshot outliving the events (a crash in between) would bring the job back on recovery.
+    private static readonly SnapshotSelectionCriteria AllSnapshots = new(long.MaxValue, DateTime.MaxValue);
+
+    private void DeleteAllSnapshots() => DeleteSnapshots(AllSnapshots);
 
     private void OnSnapshotsDeleted(DeleteSnapshotsSuccess success)
     {
-        if (!_state.Deleted)
+        // Only the deletion's own request counts, not an older snapshot pruned after a newer one was saved.
+        if (_state.Deleted && success.Criteria.Equals(AllSnapshots))
         {
-            return; // an older snapshot pruned after a newer one was saved
+            DeleteMessages(LastSequenceNr);
         }
+    }
 
+    private void OnEventsDeleted()
+    {
         var jobId = _state.JobId!;
         var stored = StoredPathOfDeleted;
         Task.Run(async () =>

@@ -16,7 +16,7 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
     private readonly IJobIndex _index;
     private readonly JobOptions _options;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private bool _busy;
+    private readonly HashSet<SweepKind> _running = [];
 
     public JobHousekeeper(IActorRef jobs, IJobIndex index, JobOptions options)
     {
@@ -27,7 +27,7 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
         Receive<Tick>(t => Sweep(t.Kind));
         Receive<SweepDone>(d =>
         {
-            _busy = false;
+            _running.Remove(d.Kind);
             if (d.Error is not null)
             {
                 _log.Warning("Housekeeping ({Kind}) failed: {Error}", d.Kind, d.Error.Message);
@@ -63,12 +63,11 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
 
     private void Sweep(SweepKind kind)
     {
-        if (_busy)
+        if (!_running.Add(kind))
         {
-            return; // the next tick will do it
+            return; // still at it: the next tick of this kind will go on
         }
 
-        _busy = true;
         var now = DateTimeOffset.UtcNow;
         Task<int> work = kind switch
         {

@@ -25,7 +25,14 @@ public sealed record JobOptions
 
     public TimeSpan UploadSweepInterval { get; init; } = TimeSpan.FromSeconds(2);
 
-    public TimeSpan RetentionSweepInterval { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How often expired jobs are looked for: unless set, a tenth of the retention, between 1 s and 10 min.</summary>
+    public TimeSpan RetentionSweepInterval
+    {
+        get => _retentionSweepInterval ?? TimeSpan.FromTicks(Math.Clamp(Retention.Ticks / 10, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute * 10));
+        init => _retentionSweepInterval = value;
+    }
+
+    private readonly TimeSpan? _retentionSweepInterval;
 
     /// <summary>How often unfinished jobs are woken from the index (a job whose node died carries on elsewhere).</summary>
     public TimeSpan ResumeSweepInterval { get; init; } = TimeSpan.FromMinutes(2);

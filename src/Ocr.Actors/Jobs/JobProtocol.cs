@@ -99,6 +99,9 @@ public static class JobEvents
     /// <summary>Kept from earlier versions: uploads are now cleaned from the job index.</summary>
     public sealed record FileCleaned(JobId JobId, DateTimeOffset At) : IJobEvent;
 
+    /// <summary>Whether the event is one of the three a job ends with.</summary>
+    public static bool EndsJob(IJobEvent e) => e is JobCompleted or JobFailed or JobCancelled;
+
     /// <summary>The tombstone written just before a job's events are deleted; it carries nothing of the document.</summary>
     public sealed record JobDeleted(JobId JobId, DateTimeOffset At) : IJobEvent;
 }

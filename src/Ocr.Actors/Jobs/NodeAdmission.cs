@@ -54,7 +54,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     }
 
     /// <summary>Seconds until a place is likely to free up: the queue ahead over the slots, at a tenth of the timeout per job.</summary>
-    public int RetryAfterSeconds(int queued)
+    private int RetryAfterSeconds(int queued)
     {
         var perJob = Math.Max(1, (int)_options.JobTimeout.TotalSeconds / 10);
         return Math.Clamp(perJob * queued / Math.Max(1, _options.MaxConcurrentJobs), 1, 300);

@@ -33,12 +33,8 @@ public sealed class RedisSnapshotStore : SnapshotStore
 
     protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
     {
-        foreach (var (sequenceNr, timestamp, payload) in await CandidatesAsync(persistenceId, criteria, newestFirst: true))
-        {
-            return new SelectedSnapshot(new SnapshotMetadata(persistenceId, sequenceNr, timestamp), Deserialize(payload));
-        }
-
-        return null;
+        var newest = (await CandidatesAsync(persistenceId, criteria, newestFirst: true)).FirstOrDefault();
+        return newest.Payload is null ? null : new SelectedSnapshot(new SnapshotMetadata(persistenceId, newest.SequenceNr, newest.Timestamp), Deserialize(newest.Payload));
     }
 
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken) =>

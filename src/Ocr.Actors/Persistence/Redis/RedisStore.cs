@@ -36,7 +36,7 @@ internal sealed class RedisStore
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = (int)config.GetTimeSpan("connect-timeout", TimeSpan.FromSeconds(5)).TotalMilliseconds;
         options.SyncTimeout = options.AsyncTimeout = (int)config.GetTimeSpan("command-timeout", TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        var connection = Connections.GetOrAdd(connectionString + "|" + options.ConnectTimeout, _ => new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(options))).Value;
+        var connection = Connections.GetOrAdd(connectionString, _ => new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(options))).Value;
         return new RedisStore(connection.GetDatabase(config.GetInt("database", 0)), config.GetString("key-prefix", "akkaocr"));
     }
 
