@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HostFiltering;
 using Ocr.Actors.Index;
 using Ocr.Actors.Jobs;
+using Ocr.Actors.Persistence;
 using Ocr.Actors.Progress;
 using Ocr.Host.Api;
 using Ocr.Host.Auth;
@@ -117,7 +118,19 @@ public static class OcrHost
             CleanupDelay = TimeSpan.FromSeconds(options.CleanupDelay),
             Retention = TimeSpan.FromDays(options.ResultRetentionDays),
         });
-        services.AddSingleton<IJobIndex>(_ => new SqliteJobIndex(options.DataDir));
+        if (options.ClusterMode)
+        {
+            var redis = RedisConnection.Parse(options.RedisUrl!).Configuration!;
+            services.AddSingleton(sp => new RedisMonitor(redis, options.RedisDb, sp.GetRequiredService<ILogger<RedisMonitor>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<RedisMonitor>());
+            services.AddSingleton<IJobIndex>(_ => new RedisJobIndex(RedisConnection.Get(redis), options.RedisDb, options.RedisPrefix));
+        }
+        else
+        {
+            services.AddSingleton<IJobIndex>(_ => new SqliteJobIndex(options.DataDir));
+            services.AddSingleton(RedisMonitor.Disabled);
+        }
+
         services.AddSingleton<ProgressBroker>();
         services.AddSingleton<ProgressFeed>();
         services.AddSingleton<UploadReceiver>();
@@ -131,10 +144,9 @@ public static class OcrHost
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             })
-            .AddSqliteJournal(options.DataDir)
             .AddOcrSerializer()
-            .AddSingleNodeCluster()
-            .AddJobEntities(sp.GetRequiredService<JobOptions>())
+            .AddClusterOrEmbedded(options)
+            .AddJobEntities(sp.GetRequiredService<JobOptions>(), options.EffectiveNodeName)
             .AddProgressFanOut());
 
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -177,6 +189,19 @@ public static class OcrHost
         services.AddOpenApi();
     }
 
+    private static AkkaConfigurationBuilder AddClusterOrEmbedded(this AkkaConfigurationBuilder akka, OcrServiceOptions options)
+    {
+        if (!options.ClusterMode)
+        {
+            return akka.AddSqliteJournal(options.DataDir).AddSingleNodeCluster(options.EffectiveNodeName);
+        }
+
+        var seeds = options.ClusterSeeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return akka.AddRedisCluster(new ClusterNodeOptions(
+            options.EffectiveNodeName, options.EffectiveClusterHost, options.ClusterPort, seeds,
+            RedisConnection.Parse(options.RedisUrl!).Configuration!, options.RedisDb, options.RedisPrefix));
+    }
+
     private static void ConfigurePipeline(WebApplication app, OcrServiceOptions options)
     {
         app.UseHostFiltering();
@@ -194,8 +219,9 @@ public static class OcrHost
         app.MapOcrApi();
         app.MapProgressWebSocket();
         app.MapHub<OcrHub>("/hubs/ocr");
-        app.Logger.LogInformation("AkkaOcr starting: data in {DataDir}, {Jobs} concurrent job(s), timeout {Timeout} s",
-            Path.GetFullPath(options.DataDir), options.MaxConcurrentJobs, options.JobTimeout);
+        app.Logger.LogInformation("AkkaOcr starting as node {Node} ({Mode}): data in {DataDir}, uploads in {Uploads}, {Jobs} concurrent job(s), timeout {Timeout} s",
+            options.EffectiveNodeName, options.ClusterMode ? "cluster" : "embedded", Path.GetFullPath(options.DataDir), options.EffectiveUploadsDir,
+            options.MaxConcurrentJobs, options.JobTimeout);
     }
 
     /// <summary>OCR_MODELS_DIR, else the first `models/` folder beside the program or above it (a source checkout), else ./models.</summary>

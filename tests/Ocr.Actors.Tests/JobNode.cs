@@ -52,7 +52,7 @@ public sealed class JobNode : IAsyncDisposable
             .AddSqliteJournal(dataDirectory)
             .AddOcrSerializer()
             .AddSingleNodeCluster()
-            .AddJobEntities(jobOptions));
+            .AddJobEntities(jobOptions, "test-node"));
         var host = builder.Build();
         await host.StartAsync();
         return new JobNode(host);

@@ -21,15 +21,15 @@ public sealed class NodeAdmissionTests : TestKit
             admission.Tell(new NodeAdmission.RequestSlot(ids[i], T0.AddSeconds(i)), entities[i]);
         }
 
-        entities[2].ExpectMsg<NodeAdmission.SlotGranted>();
-        entities[0].ExpectMsg<NodeAdmission.SlotGranted>();
+        entities[2].ExpectMsg<NodeAdmission.SlotOffered>();
+        entities[0].ExpectMsg<NodeAdmission.SlotOffered>();
         admission.Tell(new NodeAdmission.RequestSlot(ids[3], T0.AddSeconds(3)), entities[3]);
         admission.Tell(new NodeAdmission.RequestSlot(ids[1], T0.AddSeconds(1)), entities[1]);
         entities[1].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         entities[3].ExpectNoMsg(TimeSpan.FromMilliseconds(50));
 
         admission.Tell(new NodeAdmission.ReleaseSlot(ids[2]));
-        entities[1].ExpectMsg<NodeAdmission.SlotGranted>(); // the older of the two waiting
+        entities[1].ExpectMsg<NodeAdmission.SlotOffered>(); // the older of the two waiting
         entities[3].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         var state = await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.GetAdmission.Instance);
         state.Running.ShouldBe(2);
@@ -45,13 +45,13 @@ public sealed class NodeAdmissionTests : TestKit
         var next = CreateTestProbe();
 
         admission.Tell(new NodeAdmission.RequestSlot(new JobId("a"), T0), doomed);
-        ExpectMsg<NodeAdmission.SlotGranted>();
+        ExpectMsg<NodeAdmission.SlotOffered>();
         admission.Tell(new NodeAdmission.RequestSlot(new JobId("b"), T0.AddSeconds(1)), next);
         next.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         Sys.Stop(doomed);
 
-        next.ExpectMsg<NodeAdmission.SlotGranted>().JobId.ShouldBe(new JobId("b"));
+        next.ExpectMsg<NodeAdmission.SlotOffered>().JobId.ShouldBe(new JobId("b"));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class NodeAdmissionTests : TestKit
 
         ExpectMsg<JobReplies.QueueFull>().RetryAfterSeconds.ShouldBe(20); // 2 ahead x 10 s each over 1 slot
         admission.Tell(new NodeAdmission.RequestSlot(new JobId("a"), T0)); // a's entity takes its slot
-        ExpectMsg<NodeAdmission.SlotGranted>();
+        ExpectMsg<NodeAdmission.SlotOffered>();
         admission.Tell(new NodeAdmission.Reserve(new JobId("c")));
         ExpectMsg<NodeAdmission.Reserved>();
     }

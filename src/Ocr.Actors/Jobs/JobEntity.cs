@@ -30,6 +30,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private JobState _state = JobState.Empty;
     private Run? _run;
     private bool _slotRequested;
+    private IActorRef? _slotFrom;
     private int _eventsSinceSnapshot;
     private IActorRef? _deleteRequester;
     private bool _olderSnapshotKept;
@@ -53,14 +54,18 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Recover<IJobEvent>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
-        Command<NodeAdmission.SlotGranted>(_ => Handle(new StartJob(JobIdOrSelf), ActorRefs.Nobody));
+        Command<NodeAdmission.SlotOffered>(OnSlotOffered);
+        Command<NodeAdmission.SlotWithdrawn>(_ => OnRunLost("the slot offered was withdrawn"));
+        Command<ISourceRef<IWorkEvent>>(OnWorkStream);
+        Command<AskForSlotAgain>(_ => AskForSlot());
         Command<ResumeJob>(_ => { }); // waking up was the point: recovery already resumed the job
         Command<IJobCommand>(c => Handle(c, Sender));
         Command<StreamStarted>(_ => Sender.Tell(StreamAck.Instance));
         Command<StreamItem>(OnStreamItem);
         Command<StreamFinished>(f => IfCurrent(f.RunId, () => Handle(
             new CompleteRun(_state.JobId!, _pipeline.ModelUsedFor(_state.Pages.Values, _state.Spec!.Language), _state.Pages.Values.Any(p => p.GpuUsed)), ActorRefs.Nobody)));
-        Command<StreamFailed>(f => IfCurrent(f.RunId, () => Handle(new FailRun(_state.JobId!, Describe(f.Error)), ActorRefs.Nobody)));
+        // The work's own errors arrive as WorkFailed; a failing stream means its node or the link to it was lost.
+        Command<StreamFailed>(f => IfCurrent(f.RunId, () => OnRunLost(f.Error.Message)));
         Command<TimedOut>(t => IfCurrent(t.RunId, () => Handle(
             new FailRun(_state.JobId!, $"the job timed out after {_options.JobTimeout.TotalSeconds:0} s (OCR_JOB_TIMEOUT)"), ActorRefs.Nobody)));
         Command<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
@@ -136,8 +141,9 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
             if (command is StartJob)
             {
-                // A slot granted to a job that has ended (or was never submitted) goes straight back.
-                _admission.Tell(new NodeAdmission.ReleaseSlot(JobIdOrSelf));
+                // A slot offered to a job that has ended (or was never submitted) goes straight back.
+                _slotFrom?.Tell(new NodeAdmission.DeclineSlot(JobIdOrSelf));
+                _slotFrom = null;
             }
 
             afterPersist?.Invoke();
@@ -174,11 +180,10 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     {
         if (e is JobDeleted)
         {
-            _admission.Tell(new NodeAdmission.ReleaseSlot(_state.JobId!));
             return;
         }
 
-        Context.System.EventStream.Publish(_state.ToProgress(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0));
+        Progress.ProgressForwarder.Publish(Context.System, _state.ToProgress(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0));
         if (e is not JobSubmitted)
         {
             _index.UpsertAsync(JobIndexEntry.Of(_state));
@@ -194,7 +199,6 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 break;
             case var ended when JobEvents.EndsJob(ended):
                 _log.Info("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
-                _admission.Tell(new NodeAdmission.ReleaseSlot(_state.JobId!));
                 // A long job's result is read back from one snapshot instead of replaying every page.
                 if (_eventsSinceSnapshot >= SnapshotAtEndAfter)
                 {
@@ -238,35 +242,86 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>Asks every node's admission for a slot, and again every few seconds until one is offered (nodes come and go).</summary>
     private void RequestSlot()
     {
-        if (_slotRequested)
+        if (_slotRequested || _slotFrom is not null)
         {
             return;
         }
 
         _slotRequested = true;
-        _admission.Tell(new NodeAdmission.RequestSlot(_state.JobId!, _state.CreatedAt));
+        AskForSlot();
+        Timers.StartPeriodicTimer(nameof(AskForSlotAgain), AskForSlotAgain.Instance, AskAgainEvery);
+    }
+
+    private static readonly TimeSpan AskAgainEvery = TimeSpan.FromSeconds(5);
+
+    private void AskForSlot()
+    {
+        if (_slotRequested && _state.Exists)
+        {
+            Admissions.Tell(Context.System, _admission, new NodeAdmission.RequestSlot(_state.JobId!, _state.CreatedAt), Self, except: null);
+        }
+    }
+
+    private void OnSlotOffered(NodeAdmission.SlotOffered offer)
+    {
+        if (!_slotRequested || _slotFrom is not null || !_state.Exists || _state.IsTerminal)
+        {
+            Sender.Tell(new NodeAdmission.DeclineSlot(offer.JobId));
+            return;
+        }
+
+        _slotRequested = false;
+        Timers.Cancel(nameof(AskForSlotAgain));
+        _slotFrom = Sender;
+        Admissions.Tell(Context.System, _admission, new NodeAdmission.DeclineSlot(offer.JobId), Self, except: Sender);
+        Handle(new StartJob(_state.JobId!, offer.Node), ActorRefs.Nobody);
     }
 
     private void StartRun()
     {
-        if (_run is not null)
+        if (_run is not null || _slotFrom is null)
         {
             return;
         }
 
         var spec = _state.Spec!;
         var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate, _pipeline.Options.Preprocess, spec.Engine);
-        var run = _run = new Run(new CancellationTokenSource());
-        Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(run.Id), _options.JobTimeout);
-        _log.Info("Job {JobId}: processing {Kind} upload of {Size} bytes", _state.JobId, spec.Kind, spec.FileSize);
-        run.KillSwitch = _pipeline.Run(work, _state.Pages.Keys.ToHashSet(), run.Cancellation.Token)
+        _run = new Run(_slotFrom);
+        Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(_run.Id), _options.JobTimeout);
+        _log.Info("Job {JobId}: processing {Kind} upload of {Size} bytes on {Node}", _state.JobId, spec.Kind, spec.FileSize, _state.Node);
+        _slotFrom.Tell(new NodeAdmission.TakeSlot(_state.JobId!, work, [.. _state.Pages.Keys]));
+    }
+
+    private void OnWorkStream(ISourceRef<IWorkEvent> events)
+    {
+        var run = _run;
+        if (run is null || run.KillSwitch is not null || !Sender.Equals(run.Node))
+        {
+            return; // a stream nobody reads fails its own side after its subscription timeout
+        }
+
+        run.KillSwitch = events.Source
             .Select(e => new StreamItem(run.Id, e))
             .ViaMaterialized(KillSwitches.Single<StreamItem>(), Keep.Right)
             .To(Sink.ActorRefWithAck<StreamItem>(Self, new StreamStarted(run.Id), StreamAck.Instance, new StreamFinished(run.Id),
                 error => new StreamFailed(run.Id, error)))
             .Run(Context.Materializer());
+    }
+
+    /// <summary>The run's node went away (or its offer did) before the job ended: ask for a slot again and carry on from the pages done.</summary>
+    private void OnRunLost(string why)
+    {
+        if (_state.IsTerminal || !_state.Exists)
+        {
+            return;
+        }
+
+        _log.Warning("Job {JobId}: its run on {Node} was lost ({Why}); asking for a slot again", _state.JobId, _state.Node, why);
+        StopRun();
+        RequestSlot();
     }
 
     private void OnStreamItem(StreamItem item)
@@ -279,13 +334,14 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
         IJobCommand command = item.Event switch
         {
-            DocumentPlanned plan => new RecordPlan(_state.JobId!, plan.PageCount, [.. plan.Planned]),
-            PageRead page => new RecordPage(_state.JobId!, page.Page),
-            _ => throw new InvalidOperationException($"unknown page stream event {item.Event.GetType().Name}"),
+            WorkPlanned plan => new RecordPlan(_state.JobId!, plan.PageCount, plan.Planned),
+            WorkPage page => new RecordPage(_state.JobId!, page.Page),
+            WorkFailed failed => new FailRun(_state.JobId!, failed.Error),
+            _ => throw new InvalidOperationException($"unknown work event {item.Event.GetType().Name}"),
         };
-        if (item.Event is DocumentPlanned planned)
+        if (item.Event is WorkPlanned planned)
         {
-            _log.Info("Job {JobId}: {ToRead} of {Planned} page(s) to do", _state.JobId, planned.ToRead.Count, planned.Planned.Count);
+            _log.Info("Job {JobId}: {ToRead} of {Planned} page(s) to do", _state.JobId, planned.ToRead.Length, planned.Planned.Length);
         }
 
         Handle(command, ActorRefs.Nobody, () => stream.Tell(StreamAck.Instance));
@@ -299,34 +355,25 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private string Describe(Exception error)
-    {
-        var cause = error is AggregateException { InnerException: { } inner } ? inner : error;
-        if (cause is OcrDocumentException or OcrPageException)
-        {
-            return cause.Message;
-        }
-
-        if (cause is OperationCanceledException)
-        {
-            return "processing was stopped";
-        }
-
-        _log.Error(cause, "Job {JobId} failed unexpectedly", _state.JobId);
-        return $"processing failed: {cause.Message}";
-    }
-
+    /// <summary>Stops the run (its stream and its slot) and withdraws any request for one.</summary>
     private void StopRun()
     {
+        if (_slotRequested)
+        {
+            _slotRequested = false;
+            Timers.Cancel(nameof(AskForSlotAgain));
+            Admissions.Tell(Context.System, _admission, new NodeAdmission.DeclineSlot(JobIdOrSelf), Self, except: null);
+        }
+
+        _slotFrom?.Tell(new NodeAdmission.ReleaseSlot(JobIdOrSelf));
+        _slotFrom = null;
         if (_run is null)
         {
             return;
         }
 
         Timers.Cancel(nameof(TimedOut));
-        _run.Cancellation.Cancel();
         _run.KillSwitch?.Shutdown();
-        _run.Cancellation.Dispose();
         _run = null;
     }
 
@@ -398,16 +445,22 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         base.PostStop();
     }
 
-    private sealed class Run(CancellationTokenSource cancellation)
+    private sealed class Run(IActorRef node)
     {
         public Guid Id { get; } = Guid.NewGuid();
 
-        public CancellationTokenSource Cancellation { get; } = cancellation;
+        /// <summary>The admission whose slot runs the work.</summary>
+        public IActorRef Node { get; } = node;
 
         public UniqueKillSwitch? KillSwitch { get; set; }
     }
 
-    private sealed record StreamItem(Guid RunId, PageStreamEvent Event);
+    private sealed class AskForSlotAgain
+    {
+        public static readonly AskForSlotAgain Instance = new();
+    }
+
+    private sealed record StreamItem(Guid RunId, IWorkEvent Event);
 
     private sealed record StreamStarted(Guid RunId);
 

@@ -25,6 +25,13 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
         _options = options;
 
         Receive<Tick>(t => Sweep(t.Kind));
+        // A node gone from the cluster: its jobs' shards now live elsewhere, and nothing else would wake them.
+        Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(_ =>
+        {
+            Self.Tell(new Tick(SweepKind.Resume));
+            Timers.StartSingleTimer("resume-after-removal", new Tick(SweepKind.Resume), TimeSpan.FromSeconds(3)); // in case one was already running
+        });
+        Receive<Akka.Cluster.ClusterEvent.IMemberEvent>(_ => { });
         Receive<SweepDone>(d =>
         {
             _running.Remove(d.Kind);
@@ -53,6 +60,7 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Self.Tell(new Tick(SweepKind.Resume));
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, Akka.Cluster.ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(Akka.Cluster.ClusterEvent.MemberRemoved));
         Timers.StartPeriodicTimer("resume", new Tick(SweepKind.Resume), _options.ResumeSweepInterval);
         Timers.StartPeriodicTimer("uploads", new Tick(SweepKind.Uploads), _options.UploadSweepInterval);
         if (_options.Retention > TimeSpan.Zero)

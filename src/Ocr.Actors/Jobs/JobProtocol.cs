@@ -50,8 +50,8 @@ public static class JobCommands
 {
     public sealed record SubmitJob(JobId JobId, UserId Owner, JobSpec Spec, DateTimeOffset At) : IJobCommand;
 
-    /// <summary>The node's admission granted the job a slot: it may start.</summary>
-    public sealed record StartJob(JobId JobId) : IJobCommand;
+    /// <summary>A node's admission gave the job a slot: it may start (or carry on) there.</summary>
+    public sealed record StartJob(JobId JobId, string? Node = null) : IJobCommand;
 
     public sealed record CancelJob(JobId JobId, UserId Requester) : IJobCommand;
 
@@ -84,7 +84,8 @@ public static class JobEvents
 {
     public sealed record JobSubmitted(JobId JobId, UserId Owner, JobSpec Spec, DateTimeOffset At) : IJobEvent;
 
-    public sealed record JobStarted(JobId JobId, DateTimeOffset At) : IJobEvent;
+    /// <summary>A run of the job began on <paramref name="Node"/> (written again each time the job resumes).</summary>
+    public sealed record JobStarted(JobId JobId, DateTimeOffset At, string? Node = null) : IJobEvent;
 
     public sealed record PagesPlanned(JobId JobId, int PageCount, int[] Pages, DateTimeOffset At) : IJobEvent;
 
@@ -150,7 +151,8 @@ public sealed record JobStatusView(
     int PagesDone,
     int? PageCount,
     string? Error,
-    [property: System.Text.Json.Serialization.JsonIgnore] string Owner);
+    [property: System.Text.Json.Serialization.JsonIgnore] string Owner,
+    string? Node = null);
 
 /// <summary>The result object of SPEC.md.</summary>
 public sealed record JobResultView(

@@ -11,6 +11,9 @@ public sealed record JobState : IOcrProtocolMember
 {
     public static readonly JobState Empty = new();
 
+    /// <summary>Runs after which a job that keeps losing its node (a page that kills the process, say) fails instead.</summary>
+    public const int MaxRuns = 10;
+
     public JobId? JobId { get; init; }
 
     public UserId? Owner { get; init; }
@@ -32,6 +35,12 @@ public sealed record JobState : IOcrProtocolMember
     public ImmutableSortedDictionary<int, PageResult> Pages { get; init; } = ImmutableSortedDictionary<int, PageResult>.Empty;
 
     public string? Error { get; init; }
+
+    /// <summary>The node of the latest run.</summary>
+    public string? Node { get; init; }
+
+    /// <summary>Runs begun (the first, and one per resumption after a node stopped).</summary>
+    public int Runs { get; init; }
 
     public string? ModelUsed { get; init; }
 
@@ -70,7 +79,7 @@ public sealed record JobState : IOcrProtocolMember
     public JobState Apply(IJobEvent e) => e switch
     {
         JobSubmitted s => this with { JobId = s.JobId, Owner = s.Owner, Spec = s.Spec, CreatedAt = s.At, Status = JobStatuses.Pending },
-        JobStarted s => this with { Status = JobStatuses.Processing, StartedAt = StartedAt ?? s.At },
+        JobStarted s => this with { Status = JobStatuses.Processing, StartedAt = StartedAt ?? s.At, Node = s.Node ?? Node, Runs = Runs + 1 },
         PagesPlanned p => this with { PageCount = p.PageCount, PlannedPages = [.. p.Pages] },
         PageCompleted p => this with { Pages = Pages.SetItem(p.Page.PageNumber, p.Page) },
         JobCompleted c => this with { Status = JobStatuses.Completed, CompletedAt = c.At, ModelUsed = c.ModelUsed, GpuUsed = c.GpuUsed },
@@ -83,7 +92,7 @@ public sealed record JobState : IOcrProtocolMember
 
     public JobStatusView ToStatusView() => new(
         JobId!.Value, Status, Progress, Message, Spec!.FileName, Spec.FileSize, Spec.Engine, CreatedAt, StartedAt, CompletedAt,
-        Pages.Count, PageCount is null ? null : PagesPlannedCount, Error, Owner!.Value);
+        Pages.Count, PageCount is null ? null : PagesPlannedCount, Error, Owner!.Value, Node);
 
     public JobResultView ToResultView()
     {
@@ -110,7 +119,9 @@ public sealed record JobState : IOcrProtocolMember
         SubmitJob s when !Exists => new JobDecision([new JobSubmitted(s.JobId, s.Owner, s.Spec, s.At)], new Accepted(s.JobId)),
         // A submission sent again (an Ask that timed out and was retried) is the same job.
         SubmitJob s => JobDecision.Answer(s.Owner == Owner ? new Accepted(s.JobId) : new Forbidden(s.JobId)),
-        StartJob when Exists && !IsTerminal => JobDecision.Persist(new JobStarted(JobId!, now)),
+        StartJob when Exists && !IsTerminal && Runs >= MaxRuns => JobDecision.Persist(new JobFailed(JobId!,
+            $"the job was started {Runs} times and its node stopped each time before it finished", now)),
+        StartJob s when Exists && !IsTerminal => JobDecision.Persist(new JobStarted(JobId!, now, s.Node)),
         RecordPlan p when Status == JobStatuses.Processing => JobDecision.Persist(new PagesPlanned(JobId!, p.PageCount, p.Pages, now)),
         RecordPage p when Status == JobStatuses.Processing => JobDecision.Persist(new PageCompleted(JobId!, p.Page, now)),
         CompleteRun c when Status == JobStatuses.Processing => JobDecision.Persist(new JobCompleted(JobId!, c.ModelUsed, c.GpuUsed, now)),

@@ -1,10 +1,12 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Ocr.Actors.Index;
+using Ocr.Actors.Membership;
 using Ocr.Actors.Persistence;
 using Ocr.Actors.Serialization;
 using Ocr.Pipeline.Streams;
@@ -35,9 +37,11 @@ public static class JobsAkkaExtensions
     /// The embedded mode's cluster: one node, remoting on 127.0.0.1 at a free port, which joins
     /// itself (so the embedded and the clustered service run the same sharded code).
     /// </summary>
-    public static AkkaConfigurationBuilder AddSingleNodeCluster(this AkkaConfigurationBuilder akka) =>
+    public static AkkaConfigurationBuilder AddSingleNodeCluster(this AkkaConfigurationBuilder akka, string nodeName = "local") =>
         akka.WithRemoting("127.0.0.1", 0)
             .WithClustering(new ClusterOptions { Roles = ["ocr"], SeedNodes = [] })
+            .AddHocon(NodeNames.RolesHocon(nodeName), HoconAddMode.Prepend)
+            .WithDistributedPubSub("ocr")
             .AddHocon("akka.cluster.singleton-proxy.log-singleton-identification-failure = off", HoconAddMode.Prepend)
             .AddStartup((system, _) =>
             {
@@ -45,10 +49,90 @@ public static class JobsAkkaExtensions
                 cluster.Join(cluster.SelfAddress);
             });
 
+    /// <summary>
+    /// The cluster of cluster mode: remoting on <see cref="ClusterNodeOptions.Port"/> (all interfaces,
+    /// advertised as <see cref="ClusterNodeOptions.Host"/>), the Redis journal and snapshot store,
+    /// Redis-arbitrated downing, and a join that prefers the nodes whose heartbeats Redis holds.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddRedisCluster(this AkkaConfigurationBuilder akka, ClusterNodeOptions node)
+    {
+        static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        return akka.WithRemoting(new RemoteOptions { HostName = "0.0.0.0", PublicHostName = node.Host, Port = node.Port })
+            .WithClustering(new ClusterOptions { Roles = ["ocr"], SeedNodes = [] })
+            .AddHocon(NodeNames.RolesHocon(node.Name), HoconAddMode.Prepend)
+            .WithDistributedPubSub("ocr")
+            .AddHocon(JournalSettings.RedisHocon(node.RedisConfiguration, node.RedisDatabase, node.RedisPrefix), HoconAddMode.Prepend)
+            .AddHocon($$"""
+                akka.cluster {
+                  downing-provider-class = "{{typeof(RedisArbitratedDowning).AssemblyQualifiedName}}"
+                  redis-downing {
+                    connection-string = {{Quote(node.RedisConfiguration)}}
+                    database = {{node.RedisDatabase}}
+                    key-prefix = {{Quote(node.RedisPrefix)}}
+                    stable-after = 2s
+                    heartbeat-interval = 1s
+                    heartbeat-timeout = 4s
+                  }
+                  # A node killed outright is suspected after about 3 s of silence.
+                  failure-detector {
+                    heartbeat-interval = 1s
+                    acceptable-heartbeat-pause = 3s
+                  }
+                  singleton-proxy.log-singleton-identification-failure = off
+                }
+                """, HoconAddMode.Prepend)
+            .AddHocon(Akka.Streams.ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
+            .AddStartup((system, _) => JoinCluster(system, node));
+    }
+
+    private static void JoinCluster(ActorSystem system, ClusterNodeOptions node)
+    {
+        var cluster = Cluster.Get(system);
+        var self = cluster.SelfAddress;
+        Address Seed(string hostPort)
+        {
+            var colon = hostPort.LastIndexOf(':');
+            return new Address(self.Protocol, system.Name, hostPort[..colon], int.Parse(hostPort[(colon + 1)..]));
+        }
+
+        var configured = node.Seeds.Select(Seed).ToList();
+        List<Address> live = [];
+        try
+        {
+            var registry = new NodeRegistry(RedisConnection.Get(node.RedisConfiguration), node.RedisDatabase, node.RedisPrefix);
+            var found = registry.LiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(10));
+            live = found.Wait(TimeSpan.FromSeconds(5)) ? [.. found.Result.Select(Address.Parse).Where(a => !a.Equals(self))] : [];
+        }
+        catch (Exception e)
+        {
+            system.Log.Warning("Could not read the cluster's members from Redis ({0}); joining the configured seeds", e.Message);
+        }
+
+        // Nodes alive in Redis first: a restarted seed must rejoin them, not found a cluster of its own.
+        // With none alive, this node may start the cluster if the seeds are empty or name it (it must then come first).
+        List<Address> seeds = live.Count > 0
+            ? [.. live, .. configured.Where(a => !a.Equals(self) && !live.Contains(a))]
+            : configured.Count == 0 || configured.Contains(self)
+                ? [self, .. configured.Where(a => !a.Equals(self))]
+                : configured;
+        system.Log.Info("Joining the cluster through {0}", string.Join(", ", seeds));
+        cluster.JoinSeedNodes(seeds);
+    }
+
     /// <summary>Job entities sharded by job id, the node's admission, and the housekeeper over the job index.</summary>
-    public static AkkaConfigurationBuilder AddJobEntities(this AkkaConfigurationBuilder akka, JobOptions options) =>
+    public static AkkaConfigurationBuilder AddJobEntities(this AkkaConfigurationBuilder akka, JobOptions options, string nodeName) =>
         akka.WithActors((system, registry, resolver) =>
-                registry.Register<NodeAdmissionKey>(system.ActorOf(NodeAdmission.Props(options), "admission")))
+                {
+                var admission = system.ActorOf(NodeAdmission.Props(options, resolver.GetService<PagePipeline>(), nodeName), NodeAdmission.ActorName);
+                registry.Register<NodeAdmissionKey>(admission);
+                // Leaving (SIGTERM): offer no more slots before the shards hand off; the jobs carry on elsewhere from their last page.
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "drain-job-slots",
+                    async () =>
+                    {
+                        await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.Drain.Instance, TimeSpan.FromSeconds(3));
+                        return Akka.Done.Instance;
+                    });
+            })
             .WithShardRegion<JobRegionKey>(JobTypeName, (system, registry, resolver) =>
                 {
                     var pipeline = resolver.GetService<PagePipeline>();
@@ -74,4 +158,24 @@ public static class JobsAkkaExtensions
 public sealed class JobMessageExtractor(int shards) : HashCodeMessageExtractor(shards)
 {
     public override string? EntityId(object message) => message is IJobCommand command ? command.JobId.Value : null;
+}
+
+/// <summary>How this node takes part in a cluster (cluster mode).</summary>
+public sealed record ClusterNodeOptions(string Name, string Host, int Port, IReadOnlyList<string> Seeds, string RedisConfiguration, int RedisDatabase, string RedisPrefix);
+
+/// <summary>A node's name (OCR_NODE_NAME) travels as a member role, so every node can name every member.</summary>
+public static class NodeNames
+{
+    private const string Prefix = "node-name:";
+
+    public static string Role(string name) => Prefix + name;
+
+    /// <summary>The member roles, quoted (a name such as host:port is not a bare HOCON string).</summary>
+    public static string RolesHocon(string name) =>
+        $"akka.cluster.roles = [\"ocr\", \"{Role(name).Replace("\\", "\\\\").Replace("\"", "\\\"")}\"]";
+
+    public static string NameOf(Member member) =>
+        member.Roles.FirstOrDefault(r => r.StartsWith(Prefix, StringComparison.Ordinal))?[Prefix.Length..] ?? $"{member.Address.Host}:{member.Address.Port}";
+
+    public static IEnumerable<string> PlainRoles(Member member) => member.Roles.Where(r => !r.StartsWith(Prefix, StringComparison.Ordinal));
 }

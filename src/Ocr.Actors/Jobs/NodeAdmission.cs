@@ -1,42 +1,79 @@
 using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Ocr.Pipeline;
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Streams;
 
 namespace Ocr.Actors.Jobs;
 
 /// <summary>
-/// This node's job slots: at most <see cref="JobOptions.MaxConcurrentJobs"/> jobs hosted here run
-/// at once, the rest wait and are granted a slot in acceptance order. A submission first reserves
-/// a place in the queue (so a full queue is refused before anything is persisted); the job's
-/// entity then asks for its slot, and gives it back when it ends or stops.
+/// This node's job slots and the work run in them. At most <see cref="JobOptions.MaxConcurrentJobs"/>
+/// jobs run here at once. A waiting job's entity, wherever it lives, asks every node's admission;
+/// each offers its free slots to the waiting jobs in acceptance order, and the entity takes the
+/// first offer and declines the rest, so work goes to whichever node has room. A taken slot runs
+/// the job's page stream here and hands the entity a stream reference to read it from. A
+/// submission first reserves a place in the queue (a full queue is refused before anything is
+/// persisted). Slots come back when the entity releases them, when it stops (death watch) and
+/// when the stream ends.
 /// </summary>
 public sealed class NodeAdmission : ReceiveActor, IWithTimers
 {
+    public const string ActorName = "admission";
     private static readonly TimeSpan ReservationLifetime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan OfferLifetime = TimeSpan.FromSeconds(10);
     private readonly JobOptions _options;
+    private readonly PagePipeline? _pipeline;
+    private readonly string _node;
     private readonly Func<DateTimeOffset> _clock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SortedSet<Waiting> _waiting = new(WaitingOrder.Instance);
     private readonly Dictionary<JobId, Waiting> _waitingById = [];
     private readonly Dictionary<JobId, DateTimeOffset> _reserved = [];
-    private readonly Dictionary<JobId, IActorRef> _running = [];
+    private readonly Dictionary<JobId, Waiting> _offered = [];
+    private readonly Dictionary<JobId, RunningWork> _running = [];
+    private bool _draining;
 
-    public NodeAdmission(JobOptions options, Func<DateTimeOffset>? clock = null)
+    public NodeAdmission(JobOptions options, PagePipeline? pipeline, string node, Func<DateTimeOffset>? clock = null)
     {
         _options = options;
+        _pipeline = pipeline;
+        _node = node;
         _clock = clock ?? (() => DateTimeOffset.UtcNow);
 
         Receive<Reserve>(OnReserve);
         Receive<RequestSlot>(OnRequest);
-        Receive<ReleaseSlot>(r => Release(r.JobId));
+        Receive<TakeSlot>(OnTake);
+        Receive<DeclineSlot>(d => Release(d.JobId, Sender));
+        Receive<ReleaseSlot>(r => Release(r.JobId, null));
+        Receive<WorkEnded>(OnWorkEnded);
+        Receive<OfferExpired>(OnOfferExpired);
         Receive<Terminated>(t => ReleaseAllOf(t.ActorRef));
         Receive<GetAdmission>(_ => Sender.Tell(Snapshot()));
+        Receive<Drain>(_ =>
+        {
+            _draining = true;
+            Sender.Tell(Snapshot());
+        });
         Receive<ExpireReservations>(_ => ExpireOld());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(JobOptions options) => Akka.Actor.Props.Create(() => new NodeAdmission(options, null));
+    public static Props Props(JobOptions options, PagePipeline? pipeline = null, string node = "local") =>
+        Akka.Actor.Props.Create(() => new NodeAdmission(options, pipeline, node, null));
 
     protected override void PreStart() =>
         Timers.StartPeriodicTimer(nameof(ExpireReservations), ExpireReservations.Instance, ReservationLifetime);
+
+    protected override void PostStop()
+    {
+        foreach (var work in _running.Values)
+        {
+            work.Stop();
+        }
+    }
 
     /// <summary>Waiting jobs (reserved or asking) against the queue limit.</summary>
     private int Queued => _waitingById.Count + _reserved.Count;
@@ -63,12 +100,25 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     private void OnRequest(RequestSlot request)
     {
         _reserved.Remove(request.JobId);
-        if (_running.ContainsKey(request.JobId))
+        if (_running.TryGetValue(request.JobId, out var running))
         {
-            Sender.Tell(new SlotGranted(request.JobId));
+            if (running.Entity.Equals(Sender))
+            {
+                return; // asked again while its work runs here: nothing to do
+            }
+
+            // A new incarnation of the entity (the old one's node went away): the old run is orphaned.
+            _running.Remove(request.JobId);
+            running.Stop();
+        }
+
+        if (_offered.TryGetValue(request.JobId, out var offered) && offered.Entity.Equals(Sender))
+        {
+            Sender.Tell(new SlotOffered(request.JobId, _node));
             return;
         }
 
+        _offered.Remove(request.JobId);
         if (_waitingById.Remove(request.JobId, out var stale))
         {
             _waiting.Remove(stale);
@@ -78,21 +128,103 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         _waiting.Add(waiting);
         _waitingById[request.JobId] = waiting;
         Context.Watch(Sender);
-        GrantFree();
+        OfferFree();
     }
 
-    private void GrantFree()
+    private void OfferFree()
     {
-        while (_running.Count < _options.MaxConcurrentJobs && _waiting.Min is { } next)
+        while (!_draining && _running.Count + _offered.Count < _options.MaxConcurrentJobs && _waiting.Min is { } next)
         {
             _waiting.Remove(next);
             _waitingById.Remove(next.JobId);
-            _running[next.JobId] = next.Entity;
-            next.Entity.Tell(new SlotGranted(next.JobId));
+            _offered[next.JobId] = next;
+            Timers.StartSingleTimer(("offer", next.JobId), new OfferExpired(next.JobId, next.Entity), OfferLifetime);
+            next.Entity.Tell(new SlotOffered(next.JobId, _node));
         }
     }
 
-    private void Release(JobId jobId)
+    private void OnTake(TakeSlot take)
+    {
+        if (!_offered.Remove(take.JobId, out var offer) || !offer.Entity.Equals(Sender) || _pipeline is null)
+        {
+            Sender.Tell(new SlotWithdrawn(take.JobId));
+            OfferFree();
+            return;
+        }
+
+        Timers.Cancel(("offer", take.JobId));
+        var work = new RunningWork(Sender, Guid.NewGuid(), new CancellationTokenSource());
+        _running[take.JobId] = work;
+        var self = Self;
+        var jobId = take.JobId;
+        var (killSwitch, sourceRef) = _pipeline.Run(take.Work, take.Done.ToHashSet(), work.Cancellation.Token)
+            .Select(e => e switch
+            {
+                DocumentPlanned plan => (IWorkEvent)new WorkPlanned(plan.PageCount, [.. plan.Planned], [.. plan.ToRead]),
+                PageRead read => new WorkPage(read.Page with { Node = _node }),
+                _ => throw new InvalidOperationException($"unknown page stream event {e.GetType().Name}"),
+            })
+            .Recover(error => Akka.Util.Option<IWorkEvent>.Create(new WorkFailed(Describe(error))))
+            .WatchTermination((mat, ended) =>
+            {
+                ended.ContinueWith(_ => self.Tell(new WorkEnded(jobId, work.RunId)), TaskScheduler.Default);
+                return mat;
+            })
+            .ViaMaterialized(KillSwitches.Single<IWorkEvent>(), Keep.Right)
+            .ToMaterialized(StreamRefs.SourceRef<IWorkEvent>(), Keep.Both)
+            .Run(Context.Materializer());
+        work.KillSwitch = killSwitch;
+        _log.Info("Job {JobId}: running on node {Node}", jobId, _node);
+        // The reference itself is the reply: stream references have their own serializer across nodes.
+        sourceRef.PipeTo(Sender, Self, failure: _ => new SlotWithdrawn(jobId));
+    }
+
+    private string Describe(Exception error)
+    {
+        var cause = error is AggregateException { InnerException: { } inner } ? inner : error;
+        if (cause is OcrDocumentException or OcrPageException)
+        {
+            return cause.Message;
+        }
+
+        if (cause is OperationCanceledException)
+        {
+            return "processing was stopped";
+        }
+
+        if (cause is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return $"node {_node} cannot read the job's upload ({cause.Message}); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees";
+        }
+
+        _log.Error(cause, "A job failed unexpectedly on node {Node}", _node);
+        return $"processing failed: {cause.Message}";
+    }
+
+    private void OnWorkEnded(WorkEnded ended)
+    {
+        if (_running.TryGetValue(ended.JobId, out var work) && work.RunId == ended.RunId)
+        {
+            _running.Remove(ended.JobId);
+            work.Cancellation.Dispose();
+            OfferFree();
+        }
+    }
+
+    private void OnOfferExpired(OfferExpired expired)
+    {
+        if (_offered.TryGetValue(expired.JobId, out var offer) && offer.Entity.Equals(expired.Entity))
+        {
+            // Not answered (a lost message, a busy entity): back in the queue, and the slot goes to the next.
+            _offered.Remove(expired.JobId);
+            _waiting.Add(offer);
+            _waitingById[offer.JobId] = offer;
+            OfferFree();
+        }
+    }
+
+    /// <summary>A job gives up its place here: <paramref name="entity"/> when it declined an offer, null to release in any case.</summary>
+    private void Release(JobId jobId, IActorRef? entity)
     {
         _reserved.Remove(jobId);
         if (_waitingById.Remove(jobId, out var waiting))
@@ -100,15 +232,30 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
             _waiting.Remove(waiting);
         }
 
-        _running.Remove(jobId);
-        GrantFree();
+        if (_offered.Remove(jobId))
+        {
+            Timers.Cancel(("offer", jobId));
+        }
+
+        if (entity is null && _running.Remove(jobId, out var work))
+        {
+            work.Stop();
+        }
+
+        OfferFree();
     }
 
     private void ReleaseAllOf(IActorRef entity)
     {
-        foreach (var id in _running.Where(r => r.Value.Equals(entity)).Select(r => r.Key).ToList())
+        foreach (var (id, work) in _running.Where(r => r.Value.Entity.Equals(entity)).ToList())
         {
             _running.Remove(id);
+            work.Stop();
+        }
+
+        foreach (var id in _offered.Where(o => o.Value.Entity.Equals(entity)).Select(o => o.Key).ToList())
+        {
+            _offered.Remove(id);
         }
 
         foreach (var waiting in _waiting.Where(w => w.Entity.Equals(entity)).ToList())
@@ -117,7 +264,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
             _waitingById.Remove(waiting.JobId);
         }
 
-        GrantFree();
+        OfferFree();
     }
 
     private void ExpireOld()
@@ -130,10 +277,34 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     }
 
     private AdmissionState Snapshot() => new(
-        _running.Count, Queued, _options.MaxConcurrentJobs, _options.MaxQueuedJobs,
-        _waiting.Min?.AcceptedAt, _waiting.Select(w => w.JobId.Value).ToList(), _running.Keys.Select(k => k.Value).ToList());
+        _running.Count + _offered.Count, Queued, _options.MaxConcurrentJobs, _options.MaxQueuedJobs,
+        _waiting.Min?.AcceptedAt, _waiting.Select(w => w.JobId.Value).ToList(), [.. _running.Keys.Concat(_offered.Keys).Select(k => k.Value)], _node, _draining);
 
     private sealed record Waiting(JobId JobId, DateTimeOffset AcceptedAt, IActorRef Entity);
+
+    private sealed class RunningWork(IActorRef entity, Guid runId, CancellationTokenSource cancellation)
+    {
+        public IActorRef Entity { get; } = entity;
+
+        public Guid RunId { get; } = runId;
+
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        public UniqueKillSwitch? KillSwitch { get; set; }
+
+        public void Stop()
+        {
+            try
+            {
+                Cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            KillSwitch?.Shutdown();
+        }
+    }
 
     private sealed class WaitingOrder : IComparer<Waiting>
     {
@@ -151,24 +322,55 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         public static readonly ExpireReservations Instance = new();
     }
 
+    private sealed record WorkEnded(JobId JobId, Guid RunId);
+
+    private sealed record OfferExpired(JobId JobId, IActorRef Entity);
+
     /// <summary>A submission asks for a place in the queue before its job is persisted.</summary>
     public sealed record Reserve(JobId JobId) : IOcrProtocolMember;
 
     public sealed record Reserved(JobId JobId) : JobReplies.IJobReply;
 
-    /// <summary>A job's entity asks for a slot (its sender gets <see cref="SlotGranted"/>).</summary>
+    /// <summary>A job's entity asks for a slot (it may hear <see cref="SlotOffered"/>); asking again is harmless.</summary>
     public sealed record RequestSlot(JobId JobId, DateTimeOffset AcceptedAt) : IOcrProtocolMember;
 
-    public sealed record SlotGranted(JobId JobId) : IOcrProtocolMember;
+    /// <summary>A slot on <paramref name="Node"/> is held for the job: take it or decline it.</summary>
+    public sealed record SlotOffered(JobId JobId, string Node) : IOcrProtocolMember;
+
+    /// <summary>The entity takes the slot offered: run these pages here (the reply is an <see cref="ISourceRef{IWorkEvent}"/> of the work).</summary>
+    public sealed record TakeSlot(JobId JobId, JobWork Work, int[] Done) : IOcrProtocolMember;
+
+    /// <summary>The entity withdraws its request or declines an offer (it took a slot elsewhere, or ended).</summary>
+    public sealed record DeclineSlot(JobId JobId) : IOcrProtocolMember;
+
+    /// <summary>The offer taken was no longer held: ask again.</summary>
+    public sealed record SlotWithdrawn(JobId JobId) : IOcrProtocolMember;
 
     public sealed record ReleaseSlot(JobId JobId) : IOcrProtocolMember;
+
+    /// <summary>Stop offering slots (a node leaving or drained): running work carries on.</summary>
+    public sealed record Drain : IOcrProtocolMember
+    {
+        public static readonly Drain Instance = new();
+    }
 
     public sealed record GetAdmission : IOcrProtocolMember
     {
         public static readonly GetAdmission Instance = new();
     }
 
+    /// <summary>Slots held (<see cref="Running"/>: work running or a slot offered and not yet answered) and the queue.</summary>
     public sealed record AdmissionState(
         int Running, int Queued, int MaxConcurrentJobs, int MaxQueuedJobs, DateTimeOffset? OldestWaiting,
-        IReadOnlyList<string> WaitingInOrder, IReadOnlyList<string> RunningJobs) : IOcrProtocolMember;
+        IReadOnlyList<string> WaitingInOrder, IReadOnlyList<string> RunningJobs, string Node = "local", bool Draining = false) : IOcrProtocolMember;
 }
+
+/// <summary>What a job's work reports to its entity, across nodes (through a stream reference).</summary>
+public interface IWorkEvent : IOcrProtocolMember;
+
+public sealed record WorkPlanned(int PageCount, int[] Planned, int[] ToRead) : IWorkEvent;
+
+public sealed record WorkPage(PageResult Page) : IWorkEvent;
+
+/// <summary>The work stopped on an error of the job (its document, a page): the job fails with it.</summary>
+public sealed record WorkFailed(string Error) : IWorkEvent;

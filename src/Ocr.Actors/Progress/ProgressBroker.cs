@@ -61,15 +61,28 @@ public sealed class ProgressBroker
     }
 }
 
-/// <summary>Forwards the job actors' progress (published on the event stream) to the broker.</summary>
+/// <summary>
+/// Forwards every job's progress, from whichever node runs it (cluster pub-sub), to this node's
+/// broker: a WebSocket or hub connection on any node follows any job.
+/// </summary>
 public sealed class ProgressForwarder : ReceiveActor
 {
+    public const string Topic = "ocr-job-progress";
+
     public ProgressForwarder(ProgressBroker broker)
     {
         Receive<JobProgress>(broker.Publish);
+        Receive<Akka.Cluster.Tools.PublishSubscribe.SubscribeAck>(_ => { });
     }
 
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(JobProgress));
+    protected override void PreStart() =>
+        Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(Context.System).Mediator
+            .Tell(new Akka.Cluster.Tools.PublishSubscribe.Subscribe(Topic, Self));
+
+    /// <summary>How a job's entity announces its progress to every node.</summary>
+    public static void Publish(ActorSystem system, JobProgress progress) =>
+        Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(system).Mediator
+            .Tell(new Akka.Cluster.Tools.PublishSubscribe.Publish(Topic, progress));
 }
 
 public static class ProgressAkkaExtensions

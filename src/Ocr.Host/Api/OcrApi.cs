@@ -35,14 +35,20 @@ public static class OcrApi
 
     public sealed record Services(
         IRequiredActor<JobRegionKey> Jobs, IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index,
-        OcrServiceOptions Options, UploadReceiver Uploads, PagePipeline Pipeline, ILoggerFactory Logs);
+        OcrServiceOptions Options, UploadReceiver Uploads, PagePipeline Pipeline, ILoggerFactory Logs, Health.RedisMonitor Redis);
 
     public static UserId UserOf(ClaimsPrincipal principal) => new(principal.FindFirstValue(JwtValidator.UserIdClaim) ?? "");
 
     private static async Task<IResult> Submit(HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
     {
         var jobId = JobId.New();
-        var uploads = Path.Combine(services.Options.DataDir, "uploads");
+        if (services.Redis is { Available: false } redis)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return ErrorResults.Problem(503, $"the job store (Redis) is unreachable ({redis.LastError}); nothing was accepted, retry in 5 s");
+        }
+
+        var uploads = services.Options.EffectiveUploadsDir;
         Directory.CreateDirectory(uploads);
         var stored = Path.GetFullPath(Path.Combine(uploads, jobId.Value + ".upload"));
         var log = services.Logs.CreateLogger("Ocr.Submit");

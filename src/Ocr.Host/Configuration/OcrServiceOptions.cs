@@ -21,6 +21,34 @@ public sealed class OcrServiceOptions : IValidatableObject
     [Range(0, 15)]
     public int RedisDb { get; set; } = 2;
 
+    /// <summary>Prefix of every Redis key and channel of this deployment (several deployments may share one Redis).</summary>
+    [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$", ErrorMessage = "OCR_REDIS_PREFIX must be 1-64 letters, digits or _ . : -")]
+    public string RedisPrefix { get; set; } = "akkaocr";
+
+    /// <summary>This node's address as the other nodes reach it (cluster mode); unset: the host name.</summary>
+    public string? ClusterHost { get; set; }
+
+    [Range(1, 65535)]
+    public int ClusterPort { get; set; } = 4053;
+
+    /// <summary>Comma-separated host:port seed nodes; empty, or naming this node, lets it start the cluster alone.</summary>
+    public string ClusterSeeds { get; set; } = "";
+
+    /// <summary>The name shown for this node; unset: host:port.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>Where uploads are kept until cleanup; in cluster mode a directory every node sees. Unset: DataDir/uploads.</summary>
+    public string? UploadsDir { get; set; }
+
+    public bool ClusterMode => !string.IsNullOrWhiteSpace(RedisUrl);
+
+    public string EffectiveClusterHost => string.IsNullOrWhiteSpace(ClusterHost) ? System.Net.Dns.GetHostName() : ClusterHost.Trim();
+
+    public string EffectiveNodeName => !string.IsNullOrWhiteSpace(NodeName) ? NodeName.Trim()
+        : ClusterMode ? $"{EffectiveClusterHost}:{ClusterPort}" : $"{System.Net.Dns.GetHostName()}:{Environment.ProcessId}";
+
+    public string EffectiveUploadsDir => Path.GetFullPath(string.IsNullOrWhiteSpace(UploadsDir) ? Path.Combine(DataDir, "uploads") : UploadsDir);
+
     [Range(1, 4096)]
     public int MaxFileSizeMb { get; set; } = 50;
 
@@ -119,6 +147,20 @@ public sealed class OcrServiceOptions : IValidatableObject
         if (!string.Equals(JwtAlgorithm, "HS256", StringComparison.Ordinal))
         {
             yield return new ValidationResult($"JWT_ALGORITHM '{JwtAlgorithm}' is not supported: HS256 is the only algorithm accepted", [nameof(JwtAlgorithm)]);
+        }
+
+        if (ClusterMode && Actors.Persistence.RedisConnection.Parse(RedisUrl!).Error is { } redisError)
+        {
+            yield return new ValidationResult($"REDIS_URL: {redisError}", [nameof(RedisUrl)]);
+        }
+
+        foreach (var seed in ClusterSeeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = seed.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out var port) || port is < 1 or > 65535)
+            {
+                yield return new ValidationResult($"OCR_CLUSTER_SEEDS: '{seed}' is not host:port", [nameof(ClusterSeeds)]);
+            }
         }
 
         var unknown = AllowedExtensionSet.Where(e => Pipeline.Documents.FileTypes.KindOf(e) is null).ToList();

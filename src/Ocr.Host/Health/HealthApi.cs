@@ -19,7 +19,7 @@ public static class HealthApi
     private static readonly DateTimeOffset StartedAt = DateTimeOffset.UtcNow;
 
     public sealed record Services(
-        IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index, PagePipeline Pipeline, GpuStatusHolder Gpu, OcrServiceOptions Options, ActorSystem System);
+        IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index, PagePipeline Pipeline, GpuStatusHolder Gpu, OcrServiceOptions Options, ActorSystem System, RedisMonitor Redis);
 
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
@@ -40,8 +40,12 @@ public static class HealthApi
             checks[name] = new { status = ok ? "ok" : "failing", detail };
         }
 
-        var self = Cluster.Get(services.System).SelfMember;
-        Check("cluster", self.Status == MemberStatus.Up, $"this node is {self.Status.ToString().ToLowerInvariant()} ({self.Address})");
+        var cluster = Cluster.Get(services.System);
+        var self = cluster.SelfMember;
+        var state = cluster.State;
+        var up = state.Members.Count(m => m.Status == MemberStatus.Up);
+        Check("cluster", self.Status == MemberStatus.Up,
+            $"this node ({NodeNames.NameOf(self)}, {self.Address}) is {self.Status.ToString().ToLowerInvariant()}; {up} member(s) up, {state.Unreachable.Count} unreachable, leader {state.Leader?.ToString() ?? "none"}");
         try
         {
             var admission = await services.Admission.ActorRef.Ask<NodeAdmission.AdmissionState>(NodeAdmission.GetAdmission.Instance, TimeSpan.FromSeconds(3), cancellationToken);
@@ -52,7 +56,18 @@ public static class HealthApi
             Check("jobs", false, "this node's job admission did not answer within 3 s");
         }
 
-        Check("journal", await JournalReachable(services.Options), "sqlite " + Path.Combine(services.Options.DataDir, "journal.db"));
+        if (services.Redis.Enabled)
+        {
+            var redis = services.Redis;
+            Check("redis", redis.Available, redis.Available
+                ? $"{redis.Endpoint} answers in {redis.LastLatency?.TotalMilliseconds:0.0} ms (journal, snapshots, job index)"
+                : $"{redis.Endpoint} is unreachable: {redis.LastError}");
+        }
+        else
+        {
+            Check("journal", await JournalReachable(services.Options), "sqlite " + Path.Combine(services.Options.DataDir, "journal.db"));
+        }
+
         var pool = services.Pipeline.Pool;
         Check("engine", pool.IsReady, pool.IsReady ? $"{pool.Size} x {pool.ModelName} loaded" : "engines still loading");
         var gpu = services.Gpu.Status;
@@ -110,8 +125,27 @@ public static class HealthApi
         var neural = services.Pipeline.Neural;
         var gpu = services.Gpu.Status;
         var process = Process.GetCurrentProcess();
+        var cluster = Cluster.Get(services.System);
+        var state = cluster.State;
         return TypedResults.Json(new
         {
+            mode = services.Options.ClusterMode ? "cluster" : "embedded",
+            cluster = new
+            {
+                self = NodeNames.NameOf(cluster.SelfMember),
+                self_address = cluster.SelfAddress.ToString(),
+                leader = state.Leader is { } leader ? state.Members.FirstOrDefault(m => m.Address.Equals(leader)) is { } l ? NodeNames.NameOf(l) : leader.ToString() : null,
+                leader_address = state.Leader?.ToString(),
+                members = state.Members.Select(m => new
+                {
+                    address = m.Address.ToString(),
+                    name = NodeNames.NameOf(m),
+                    status = m.Status.ToString(),
+                    reachable = !state.Unreachable.Contains(m),
+                    roles = NodeNames.PlainRoles(m).ToList(),
+                }).ToList(),
+                unreachable = state.Unreachable.Select(m => NodeNames.NameOf(m)).ToList(),
+            },
             gpu_status = new
             {
                 gpu_available = gpu?.Detected ?? false,
@@ -161,8 +195,9 @@ public static class HealthApi
             {
                 host = Environment.MachineName,
                 pid = Environment.ProcessId,
-                address = services.System.Name,
-                mode = string.IsNullOrEmpty(services.Options.RedisUrl) ? "embedded" : "cluster",
+                name = services.Options.EffectiveNodeName,
+                address = Cluster.Get(services.System).SelfAddress.ToString(),
+                mode = services.Options.ClusterMode ? "cluster" : "embedded",
                 cores = Environment.ProcessorCount,
                 started_at = StartedAt,
                 uptime_seconds = Math.Round((DateTimeOffset.UtcNow - StartedAt).TotalSeconds),

@@ -17,7 +17,8 @@ public sealed record PageResult(
     bool Escalated = false,
     bool GpuUsed = false,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    IReadOnlyList<TextLine>? Lines = null);
+    IReadOnlyList<TextLine>? Lines = null,
+    string? Node = null);
 
 /// <summary>What one job asks the pipeline for.</summary>
 public sealed record JobWork(

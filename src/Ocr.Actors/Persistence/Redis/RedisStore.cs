@@ -11,8 +11,6 @@ namespace Ocr.Actors.Persistence.Redis;
 /// </summary>
 internal sealed class RedisStore
 {
-    private static readonly ConcurrentDictionary<string, Lazy<ConnectionMultiplexer>> Connections = new();
-
     private RedisStore(IDatabase database, string prefix)
     {
         Database = database;
@@ -31,12 +29,8 @@ internal sealed class RedisStore
             throw new ConfigurationException("the Redis journal needs connection-string (REDIS_URL)");
         }
 
-        // Fail a command rather than wait for a Redis that has gone away: the plugin's circuit breaker does the rest.
-        var options = ConfigurationOptions.Parse(connectionString);
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = (int)config.GetTimeSpan("connect-timeout", TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        options.SyncTimeout = options.AsyncTimeout = (int)config.GetTimeSpan("command-timeout", TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        var connection = Connections.GetOrAdd(connectionString, _ => new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(options))).Value;
+        // Commands fail rather than wait for a Redis that has gone away: the plugin's circuit breaker does the rest.
+        var connection = RedisConnection.Get(connectionString, config.GetTimeSpan("command-timeout", TimeSpan.FromSeconds(5)));
         return new RedisStore(connection.GetDatabase(config.GetInt("database", 0)), config.GetString("key-prefix", "akkaocr"));
     }
 

@@ -1,0 +1,114 @@
+using Ocr.Actors.Persistence;
+using StackExchange.Redis;
+
+namespace Ocr.Host.Health;
+
+/// <summary>
+/// Cluster mode's view of Redis, which holds every job: pinged every second, so health and
+/// submit answer at once (503, nothing half-accepted) while it is unreachable instead of waiting
+/// for a write to time out. On the first contact it checks that Redis keeps what it is given
+/// (append-only file on, no eviction) and warns when not. In the embedded mode it is disabled and
+/// always available.
+/// </summary>
+public sealed class RedisMonitor(string? configuration, int database, ILogger<RedisMonitor>? log = null) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private volatile string? _lastError;
+    private volatile bool _available = true;
+    private bool _durabilityChecked;
+
+    public static RedisMonitor Disabled { get; } = new(null, 0);
+
+    public bool Enabled => configuration is not null;
+
+    public bool Available => !Enabled || _available;
+
+    public string? LastError => _lastError;
+
+    public TimeSpan? LastLatency { get; private set; }
+
+    public string? Endpoint { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (configuration is null)
+        {
+            return;
+        }
+
+        var connection = RedisConnection.Get(configuration, TimeSpan.FromSeconds(2));
+        Endpoint = string.Join(",", connection.GetEndPoints().Select(e => e.ToString()));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                LastLatency = await connection.GetDatabase(database).PingAsync();
+                if (!_available)
+                {
+                    log?.LogWarning("Redis at {Endpoint} is reachable again", Endpoint);
+                }
+
+                _available = true;
+                _lastError = null;
+                if (!_durabilityChecked)
+                {
+                    _durabilityChecked = true;
+                    await CheckDurabilityAsync(connection);
+                }
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                if (_available)
+                {
+                    log?.LogError("Redis at {Endpoint} is unreachable: {Error}", Endpoint, e.Message);
+                }
+
+                _available = false;
+                _lastError = e.Message;
+            }
+
+            await Task.Delay(Interval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Warns when the Redis reached would lose accepted jobs: no append-only file, or a policy that evicts keys.</summary>
+    private async Task CheckDurabilityAsync(ConnectionMultiplexer connection)
+    {
+        foreach (var endpoint in connection.GetEndPoints())
+        {
+            try
+            {
+                var server = connection.GetServer(endpoint);
+                var settings = (await server.ConfigGetAsync("appendonly"))
+                    .Concat(await server.ConfigGetAsync("appendfsync"))
+                    .Concat(await server.ConfigGetAsync("maxmemory-policy"))
+                    .ToDictionary(p => p.Key, p => p.Value);
+                foreach (var warning in DurabilityWarnings(settings))
+                {
+                    log?.LogWarning("Redis at {Endpoint}: {Warning}", endpoint, warning);
+                }
+
+                log?.LogInformation("Redis at {Endpoint}: appendonly {AppendOnly}, appendfsync {Fsync}, maxmemory-policy {Policy}", endpoint,
+                    settings.GetValueOrDefault("appendonly"), settings.GetValueOrDefault("appendfsync"), settings.GetValueOrDefault("maxmemory-policy"));
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                log?.LogInformation("Redis at {Endpoint} does not let us read its settings (CONFIG GET: {Error}); make sure it runs with appendonly yes and maxmemory-policy noeviction", endpoint, e.Message);
+            }
+        }
+    }
+
+    /// <summary>What is wrong, for the job store, with a Redis configured like this.</summary>
+    public static IEnumerable<string> DurabilityWarnings(IReadOnlyDictionary<string, string> settings)
+    {
+        if (settings.TryGetValue("appendonly", out var aof) && !aof.Equals("yes", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return "the append-only file is off (appendonly no): jobs accepted since the last RDB snapshot are lost if Redis stops; run it with --appendonly yes";
+        }
+
+        if (settings.TryGetValue("maxmemory-policy", out var policy) && !policy.Equals("noeviction", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return $"maxmemory-policy is {policy}: Redis may evict job events when full; run it with --maxmemory-policy noeviction";
+        }
+    }
+}
