@@ -152,7 +152,9 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
         if (decision.Events.Any(e => JobEvents.EndsJob(e) || e is JobDeleted))
         {
-            StopRun(); // the page stream stops now, not after the write
+            // The page stream stops now, not after the write; the slot goes back once the end is recorded
+            // (so the next job on that node starts after this one ended, by the clock of both).
+            StopStream();
         }
 
         if (decision.Events.Any(e => e is JobDeleted))
@@ -180,6 +182,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     {
         if (e is JobDeleted)
         {
+            ReleaseSlot();
             return;
         }
 
@@ -199,6 +202,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 break;
             case var ended when JobEvents.EndsJob(ended):
                 _log.Info("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
+                ReleaseSlot();
                 // A long job's result is read back from one snapshot instead of replaying every page.
                 if (_eventsSinceSnapshot >= SnapshotAtEndAfter)
                 {
@@ -358,6 +362,13 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     /// <summary>Stops the run (its stream and its slot) and withdraws any request for one.</summary>
     private void StopRun()
     {
+        StopStream();
+        ReleaseSlot();
+    }
+
+    /// <summary>Stops reading the run's stream (which stops the work) and withdraws any request for a slot.</summary>
+    private void StopStream()
+    {
         if (_slotRequested)
         {
             _slotRequested = false;
@@ -365,8 +376,6 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             Admissions.Tell(Context.System, _admission, new NodeAdmission.DeclineSlot(JobIdOrSelf), Self, except: null);
         }
 
-        _slotFrom?.Tell(new NodeAdmission.ReleaseSlot(JobIdOrSelf));
-        _slotFrom = null;
         if (_run is null)
         {
             return;
@@ -375,6 +384,12 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Timers.Cancel(nameof(TimedOut));
         _run.KillSwitch?.Shutdown();
         _run = null;
+    }
+
+    private void ReleaseSlot()
+    {
+        _slotFrom?.Tell(new NodeAdmission.ReleaseSlot(JobIdOrSelf));
+        _slotFrom = null;
     }
 
     // Deletion: tombstone persisted → snapshots deleted → events deleted → upload and index entry removed → reply → passivate.

@@ -15,8 +15,8 @@ namespace Ocr.Actors.Jobs;
 /// first offer and declines the rest, so work goes to whichever node has room. A taken slot runs
 /// the job's page stream here and hands the entity a stream reference to read it from. A
 /// submission first reserves a place in the queue (a full queue is refused before anything is
-/// persisted). Slots come back when the entity releases them, when it stops (death watch) and
-/// when the stream ends.
+/// persisted). Slots come back when the entity releases them (once it has recorded the job's
+/// end) or stops (death watch).
 /// </summary>
 public sealed class NodeAdmission : ReceiveActor, IWithTimers
 {
@@ -47,7 +47,6 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         Receive<TakeSlot>(OnTake);
         Receive<DeclineSlot>(d => Release(d.JobId, Sender));
         Receive<ReleaseSlot>(r => Release(r.JobId, null));
-        Receive<WorkEnded>(OnWorkEnded);
         Receive<OfferExpired>(OnOfferExpired);
         Receive<Terminated>(t => ReleaseAllOf(t.ActorRef));
         Receive<GetAdmission>(_ => Sender.Tell(Snapshot()));
@@ -153,9 +152,8 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         }
 
         Timers.Cancel(("offer", take.JobId));
-        var work = new RunningWork(Sender, Guid.NewGuid(), new CancellationTokenSource());
+        var work = new RunningWork(Sender, new CancellationTokenSource());
         _running[take.JobId] = work;
-        var self = Self;
         var jobId = take.JobId;
         var (killSwitch, sourceRef) = _pipeline.Run(take.Work, take.Done.ToHashSet(), work.Cancellation.Token)
             .Select(e => e switch
@@ -165,11 +163,6 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
                 _ => throw new InvalidOperationException($"unknown page stream event {e.GetType().Name}"),
             })
             .Recover(error => Akka.Util.Option<IWorkEvent>.Create(new WorkFailed(Describe(error))))
-            .WatchTermination((mat, ended) =>
-            {
-                ended.ContinueWith(_ => self.Tell(new WorkEnded(jobId, work.RunId)), TaskScheduler.Default);
-                return mat;
-            })
             .ViaMaterialized(KillSwitches.Single<IWorkEvent>(), Keep.Right)
             .ToMaterialized(StreamRefs.SourceRef<IWorkEvent>(), Keep.Both)
             .Run(Context.Materializer());
@@ -199,16 +192,6 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
         _log.Error(cause, "A job failed unexpectedly on node {Node}", _node);
         return $"processing failed: {cause.Message}";
-    }
-
-    private void OnWorkEnded(WorkEnded ended)
-    {
-        if (_running.TryGetValue(ended.JobId, out var work) && work.RunId == ended.RunId)
-        {
-            _running.Remove(ended.JobId);
-            work.Cancellation.Dispose();
-            OfferFree();
-        }
     }
 
     private void OnOfferExpired(OfferExpired expired)
@@ -282,11 +265,9 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
     private sealed record Waiting(JobId JobId, DateTimeOffset AcceptedAt, IActorRef Entity);
 
-    private sealed class RunningWork(IActorRef entity, Guid runId, CancellationTokenSource cancellation)
+    private sealed class RunningWork(IActorRef entity, CancellationTokenSource cancellation)
     {
         public IActorRef Entity { get; } = entity;
-
-        public Guid RunId { get; } = runId;
 
         public CancellationTokenSource Cancellation { get; } = cancellation;
 
@@ -321,8 +302,6 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     {
         public static readonly ExpireReservations Instance = new();
     }
-
-    private sealed record WorkEnded(JobId JobId, Guid RunId);
 
     private sealed record OfferExpired(JobId JobId, IActorRef Entity);
 

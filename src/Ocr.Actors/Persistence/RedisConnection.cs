@@ -66,6 +66,8 @@ public static class RedisConnection
         {
             var options = ConfigurationOptions.Parse(c);
             options.AbortOnConnectFail = false;
+            // For CONFIG GET at start-up (is the append-only file on?); nothing else of the admin set is used.
+            options.AllowAdmin = true;
             options.ConnectTimeout = 5000;
             options.SyncTimeout = options.AsyncTimeout = (int)(commandTimeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
             options.ReconnectRetryPolicy = new LinearRetry(1000);

@@ -35,7 +35,7 @@ public static class OcrApi
 
     public sealed record Services(
         IRequiredActor<JobRegionKey> Jobs, IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index,
-        OcrServiceOptions Options, UploadReceiver Uploads, PagePipeline Pipeline, ILoggerFactory Logs, Health.RedisMonitor Redis);
+        OcrServiceOptions Options, UploadReceiver Uploads, PagePipeline Pipeline, ILoggerFactory Logs, Health.RedisMonitor Redis, HttpContext Http);
 
     public static UserId UserOf(ClaimsPrincipal principal) => new(principal.FindFirstValue(JwtValidator.UserIdClaim) ?? "");
 
@@ -182,8 +182,19 @@ public static class OcrApi
     private static Task<IResult> Delete(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
         AskJob(services, new JobCommands.DeleteJob(new JobId(jobId), UserOf(user)), cancellationToken);
 
-    private static async Task<IResult> AskJob(Services services, IJobCommand command, CancellationToken cancellationToken) =>
-        ToResult(await services.Jobs.ActorRef.Ask<IJobReply>(command, AskTimeout, cancellationToken));
+    private static async Task<IResult> AskJob(Services services, IJobCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ToResult(await services.Jobs.ActorRef.Ask<IJobReply>(command, AskTimeout, cancellationToken));
+        }
+        catch (AskTimeoutException)
+        {
+            // The job's shard is moving (a node left or died) or its store is away: nothing was decided, ask again.
+            services.Http.Response.Headers.RetryAfter = "5";
+            return ErrorResults.Problem(503, $"job {command.JobId} did not answer within {AskTimeout.TotalSeconds:0} s (its node may be moving it); retry in 5 s");
+        }
+    }
 
     private static async Task<IResult> List(HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
     {

@@ -91,7 +91,7 @@ public sealed class RedisMonitor(string? configuration, int database, ILogger<Re
                 log?.LogInformation("Redis at {Endpoint}: appendonly {AppendOnly}, appendfsync {Fsync}, maxmemory-policy {Policy}", endpoint,
                     settings.GetValueOrDefault("appendonly"), settings.GetValueOrDefault("appendfsync"), settings.GetValueOrDefault("maxmemory-policy"));
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e)
             {
                 log?.LogInformation("Redis at {Endpoint} does not let us read its settings (CONFIG GET: {Error}); make sure it runs with appendonly yes and maxmemory-policy noeviction", endpoint, e.Message);
             }
