@@ -121,7 +121,8 @@ public static class OcrHost
         if (options.ClusterMode)
         {
             var redis = RedisConnection.Parse(options.RedisUrl!).Configuration!;
-            services.AddSingleton(sp => new RedisMonitor(redis, options.RedisDb, sp.GetRequiredService<ILogger<RedisMonitor>>()));
+            services.AddSingleton(sp => new RedisMonitor(redis, options.RedisDb, sp.GetRequiredService<ILogger<RedisMonitor>>(),
+                () => sp.GetRequiredService<ActorRegistry>().Get<JobHousekeeperKey>().Tell(JobHousekeeper.StoreReturned.Instance)));
             services.AddHostedService(sp => sp.GetRequiredService<RedisMonitor>());
             services.AddSingleton<IJobIndex>(_ => new RedisJobIndex(RedisConnection.Get(redis), options.RedisDb, options.RedisPrefix));
         }

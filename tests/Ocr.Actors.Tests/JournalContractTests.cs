@@ -6,6 +6,7 @@ using Akka.TestKit.Xunit2;
 using Ocr.Actors.Jobs;
 using Ocr.Actors.Persistence;
 using Ocr.Actors.Serialization;
+using Ocr.TestSupport;
 
 namespace Ocr.Actors.Tests;
 

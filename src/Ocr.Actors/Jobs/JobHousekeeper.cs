@@ -25,6 +25,14 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
         _options = options;
 
         Receive<Tick>(t => Sweep(t.Kind));
+        // The job store is back after an outage: jobs that stopped on a failed write wake now, and again once
+        // the journal's circuit breaker (10 s) has surely closed.
+        Receive<StoreReturned>(_ =>
+        {
+            Self.Tell(new Tick(SweepKind.Resume));
+            Timers.StartSingleTimer("resume-after-store-5", new Tick(SweepKind.Resume), TimeSpan.FromSeconds(5));
+            Timers.StartSingleTimer("resume-after-store-15", new Tick(SweepKind.Resume), TimeSpan.FromSeconds(15));
+        });
         // A node gone from the cluster: its jobs' shards now live elsewhere, and nothing else would wake them.
         Receive<Akka.Cluster.ClusterEvent.MemberRemoved>(_ =>
         {
@@ -134,6 +142,12 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
     }
 
     private sealed record Tick(SweepKind Kind);
+
+    /// <summary>The job store (Redis) answers again after an outage.</summary>
+    public sealed class StoreReturned
+    {
+        public static readonly StoreReturned Instance = new();
+    }
 
     private sealed record SweepDone(SweepKind Kind, int Count, Exception? Error);
 }

@@ -19,6 +19,9 @@ public sealed class JobRegionKey;
 /// <summary>Registry key of this node's admission (job slots).</summary>
 public sealed class NodeAdmissionKey;
 
+/// <summary>Registry key of this node's housekeeper.</summary>
+public sealed class JobHousekeeperKey;
+
 public static class JobsAkkaExtensions
 {
     public const string JobTypeName = "ocr-job";
@@ -151,7 +154,7 @@ public static class JobsAkkaExtensions
                     ShouldPassivateIdleEntities = false,
                 })
             .WithActors((system, registry, resolver) =>
-                system.ActorOf(JobHousekeeper.Props(registry.Get<JobRegionKey>(), resolver.GetService<IJobIndex>(), options), "housekeeper"));
+                registry.Register<JobHousekeeperKey>(system.ActorOf(JobHousekeeper.Props(registry.Get<JobRegionKey>(), resolver.GetService<IJobIndex>(), options), "housekeeper")));
 }
 
 /// <summary>Job commands go to the entity named by their job id; shards by a stable hash of it.</summary>

@@ -75,4 +75,18 @@ public static class RedisConnection
         })).Value;
 
     private static string Redact(string url) => url.Contains('@') ? "redis://***@" + url[(url.LastIndexOf('@') + 1)..] : url;
+
+    /// <summary>What is wrong, for the job store, with a Redis configured like this.</summary>
+    public static IEnumerable<string> DurabilityWarnings(IReadOnlyDictionary<string, string> settings)
+    {
+        if (settings.TryGetValue("appendonly", out var aof) && !aof.Equals("yes", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return "the append-only file is off (appendonly no): jobs accepted since the last RDB snapshot are lost if Redis stops; run it with --appendonly yes";
+        }
+
+        if (settings.TryGetValue("maxmemory-policy", out var policy) && !policy.Equals("noeviction", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return $"maxmemory-policy is {policy}: Redis may evict job events when full; run it with --maxmemory-policy noeviction";
+        }
+    }
 }

@@ -10,7 +10,7 @@ namespace Ocr.Host.Health;
 /// (append-only file on, no eviction) and warns when not. In the embedded mode it is disabled and
 /// always available.
 /// </summary>
-public sealed class RedisMonitor(string? configuration, int database, ILogger<RedisMonitor>? log = null) : BackgroundService
+public sealed class RedisMonitor(string? configuration, int database, ILogger<RedisMonitor>? log = null, Action? returned = null) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private volatile string? _lastError;
@@ -46,6 +46,7 @@ public sealed class RedisMonitor(string? configuration, int database, ILogger<Re
                 if (!_available)
                 {
                     log?.LogWarning("Redis at {Endpoint} is reachable again", Endpoint);
+                    returned?.Invoke();
                 }
 
                 _available = true;
@@ -83,7 +84,7 @@ public sealed class RedisMonitor(string? configuration, int database, ILogger<Re
                     .Concat(await server.ConfigGetAsync("appendfsync"))
                     .Concat(await server.ConfigGetAsync("maxmemory-policy"))
                     .ToDictionary(p => p.Key, p => p.Value);
-                foreach (var warning in DurabilityWarnings(settings))
+                foreach (var warning in RedisConnection.DurabilityWarnings(settings))
                 {
                     log?.LogWarning("Redis at {Endpoint}: {Warning}", endpoint, warning);
                 }
@@ -95,20 +96,6 @@ public sealed class RedisMonitor(string? configuration, int database, ILogger<Re
             {
                 log?.LogInformation("Redis at {Endpoint} does not let us read its settings (CONFIG GET: {Error}); make sure it runs with appendonly yes and maxmemory-policy noeviction", endpoint, e.Message);
             }
-        }
-    }
-
-    /// <summary>What is wrong, for the job store, with a Redis configured like this.</summary>
-    public static IEnumerable<string> DurabilityWarnings(IReadOnlyDictionary<string, string> settings)
-    {
-        if (settings.TryGetValue("appendonly", out var aof) && !aof.Equals("yes", StringComparison.OrdinalIgnoreCase))
-        {
-            yield return "the append-only file is off (appendonly no): jobs accepted since the last RDB snapshot are lost if Redis stops; run it with --appendonly yes";
-        }
-
-        if (settings.TryGetValue("maxmemory-policy", out var policy) && !policy.Equals("noeviction", StringComparison.OrdinalIgnoreCase))
-        {
-            yield return $"maxmemory-policy is {policy}: Redis may evict job events when full; run it with --maxmemory-policy noeviction";
         }
     }
 }
