@@ -45,7 +45,7 @@ public static class OcrApi
         if (services.Redis is { Available: false } redis)
         {
             http.Response.Headers.RetryAfter = "5";
-            return ErrorResults.Problem(503, $"the job store (Redis) is unreachable ({redis.LastError}); nothing was accepted, retry in 5 s");
+            return ErrorResults.Problem(503, $"the job store (Redis at {redis.Endpoint}) is unreachable: {redis.LastError}; nothing was accepted, retry in 5 s");
         }
 
         var uploads = services.Options.EffectiveUploadsDir;
@@ -87,7 +87,9 @@ public static class OcrApi
             services.Jobs.ActorRef.Tell(new JobCommands.CancelJob(jobId, owner));
             log.LogWarning("Submission not confirmed within {Seconds} s; answered 503", AskTimeout.TotalSeconds);
             http.Response.Headers.RetryAfter = "5";
-            return ErrorResults.Problem(503, "the service is too busy to confirm the job; retry in 5 s");
+            return ErrorResults.Problem(503, services.Redis.Enabled && !services.Redis.Available
+                ? $"the job store (Redis at {services.Redis.Endpoint}) is unreachable: {services.Redis.LastError}; nothing was accepted, retry in 5 s"
+                : "the service is too busy to confirm the job; retry in 5 s");
         }
 
         switch (reply)

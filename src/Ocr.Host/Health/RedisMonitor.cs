@@ -65,7 +65,7 @@ public sealed class RedisMonitor(string? configuration, int database, ILogger<Re
                 }
 
                 _available = false;
-                _lastError = e.Message;
+                _lastError = Summary(e);
             }
 
             await Task.Delay(Interval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -97,5 +97,22 @@ public sealed class RedisMonitor(string? configuration, int database, ILogger<Re
                 log?.LogInformation("Redis at {Endpoint} does not let us read its settings (CONFIG GET: {Error}); make sure it runs with appendonly yes and maxmemory-policy noeviction", endpoint, e.Message);
             }
         }
+    }
+
+    /// <summary>StackExchange.Redis messages carry a page of diagnostics after the first clause: keep the clause.</summary>
+    private static string Summary(Exception e)
+    {
+        var message = e.Message;
+        var cut = message.IndexOf(" - ", StringComparison.Ordinal);
+        var first = cut > 0 ? message[..cut] : message;
+        var connection = message.IndexOf("Last Connection Exception: ", StringComparison.Ordinal);
+        if (connection > 0)
+        {
+            var reason = message[(connection + "Last Connection Exception: ".Length)..];
+            var end = reason.IndexOfAny([',', '(']);
+            first += $" ({(end > 0 ? reason[..end] : reason).Trim()})";
+        }
+
+        return first.Length > 200 ? first[..200] : first;
     }
 }
