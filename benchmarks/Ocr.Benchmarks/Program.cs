@@ -17,6 +17,12 @@ using Ocr.TestSupport;
 // usage: dotnet run -c Release --project benchmarks/Ocr.Benchmarks [-- --runs tesseract:none,tesseract:auto,...]
 //        [--dpi 300] [--out accuracy-by-mode.json] [--only substring]
 // A run is ENGINE:MODE[:norotate]; ENGINE is tesseract, neural or auto (auto = tesseract, escalating to neural).
+if (args.Length > 0 && args[0] == "journal")
+{
+    await JournalBenchmark.RunAsync(args);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "gpu")
 {
     // The host's `gpu` report, from a console app that needs no ASP.NET Core (for GPU machines).

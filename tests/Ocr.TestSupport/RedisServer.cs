@@ -8,10 +8,10 @@ namespace Ocr.TestSupport;
 
 /// <summary>
 /// A throwaway redis-server on a free loopback port. With <paramref name="appendOnly"/> it keeps an
-/// append-only file (fsync always) in its own directory, so a test can SIGKILL it and start it
+/// append-only file (fsync <paramref name="appendFsync"/>) in its own directory, so a test can SIGKILL it and start it
 /// again on the same data.
 /// </summary>
-public sealed class RedisServer(bool appendOnly = false) : IAsyncLifetime
+public sealed class RedisServer(bool appendOnly = false, string appendFsync = "always") : IAsyncLifetime, IAsyncDisposable
 {
     private Process? _process;
 
@@ -38,7 +38,7 @@ public sealed class RedisServer(bool appendOnly = false) : IAsyncLifetime
     /// <summary>Starts the server (again) on the same port and directory, and waits until it answers.</summary>
     public async Task StartAsync()
     {
-        var persistence = appendOnly ? "--appendonly yes --appendfsync always" : "--appendonly no";
+        var persistence = appendOnly ? $"--appendonly yes --appendfsync {appendFsync}" : "--appendonly no";
         _process = Process.Start(new ProcessStartInfo("redis-server", $"--port {Port} --bind 127.0.0.1 --dir {Directory} --save \"\" {persistence}")
         {
             RedirectStandardOutput = true,
@@ -74,6 +74,8 @@ public sealed class RedisServer(bool appendOnly = false) : IAsyncLifetime
         _process?.Dispose();
         _process = null;
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     public async Task DisposeAsync()
     {
