@@ -68,7 +68,7 @@ internal static class JournalBenchmark
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, actors).Select(i =>
             system.ActorOf(Props.Create(() => new Writer($"{name}-{i}-{Guid.NewGuid():N}", perActor, batch)))
-                .Ask<Done>(Start.Instance, TimeSpan.FromMinutes(10))));
+                .Ask<Akka.Done>(Start.Instance, TimeSpan.FromMinutes(10))));
         return clock.Elapsed;
     }
 
@@ -130,7 +130,7 @@ internal static class JournalBenchmark
         {
             if (_written >= events)
             {
-                _replyTo!.Tell(Done.Instance);
+                _replyTo!.Tell(Akka.Done.Instance);
                 return;
             }
 
