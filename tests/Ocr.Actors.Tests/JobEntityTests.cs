@@ -156,6 +156,26 @@ public sealed class JobEntityTests : IAsyncLifetime
         (await node.Index.CountsAsync()).Total.ShouldBe(0);
     }
 
+    [Theory]
+    [InlineData(DocumentKind.Pdf)]
+    [InlineData(DocumentKind.Image)]
+    [InlineData(DocumentKind.Text)]
+    public async Task A_node_that_cannot_read_the_upload_fails_the_job_with_an_error_naming_the_node_and_the_setting(DocumentKind kind)
+    {
+        await using var node = await Start();
+        var id = JobId.New();
+        var missing = Path.Combine(_data, "elsewhere", Guid.NewGuid().ToString("N") + ".upload"); // a volume this node does not see
+        var spec = new JobSpec("scan", 1000, missing, kind, "tesseract", "eng", null, null, true);
+
+        (await node.SubmitAsync(id, Alice, spec)).ShouldBeOfType<Accepted>();
+        var final = await node.WaitTerminalAsync(id, Alice, seconds: 30);
+
+        final.Status.ShouldBe(JobStatuses.Failed);
+        final.Error.ShouldNotBeNull();
+        final.Error.ShouldContain("test-node");
+        final.Error.ShouldContain("OCR_UPLOADS_DIR");
+    }
+
     private string CopyToUploads(string corpusFile)
     {
         var uploads = Path.Combine(_data, "uploads");

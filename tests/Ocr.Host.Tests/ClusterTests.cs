@@ -89,9 +89,13 @@ public sealed class TwoNodeCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var node in Nodes.Values)
+        // Kept for whoever reads a failure: what each node logged, in the temp folder.
+        var logs = Path.Combine(Path.GetTempPath(), "akkaocr-cluster-test-logs");
+        Directory.CreateDirectory(logs);
+        foreach (var (name, node) in Nodes)
         {
             await node.DisposeAsync();
+            await File.WriteAllTextAsync(Path.Combine(logs, $"{name}.log"), node.Log);
         }
 
         await Redis.DisposeAsync();

@@ -53,12 +53,52 @@ public sealed class StartupTests
     [InlineData("OCR_PDF_FORMAT", "GIF")]
     [InlineData("JWT_ALGORITHM", "RS256")]
     [InlineData("OCR_ALLOWED_EXTENSIONS", ".exe,.png")]
+    [InlineData("REDIS_URL", "redis://")]
+    [InlineData("OCR_CLUSTER_SEEDS", "node-a:notaport")]
+    [InlineData("OCR_REDIS_PREFIX", "has spaces")]
     public async Task A_bad_setting_stops_start_up_with_a_message(string name, string value)
     {
         var (exitCode, output) = await RunHost(WithKey(name, value));
 
         exitCode.ShouldNotBe(0);
         output.ShouldContain("Configuration error");
+    }
+
+    [Fact]
+    public async Task A_node_on_a_Redis_that_could_lose_jobs_says_so_at_start_up_and_still_serves()
+    {
+        await using var redis = new RedisServer(appendOnly: false);
+        await redis.InitializeAsync();
+        await using var node = new HostProcess(new Dictionary<string, string>
+        {
+            ["REDIS_URL"] = redis.Url,
+            ["OCR_CLUSTER_HOST"] = "127.0.0.1",
+            ["OCR_CLUSTER_PORT"] = HostProcess.FreePort().ToString(),
+            ["OCR_UPLOADS_DIR"] = Path.Combine(Path.GetTempPath(), "akkaocr-aof-uploads-" + Guid.NewGuid().ToString("N")),
+        });
+
+        await node.StartAsync(TimeSpan.FromSeconds(120));
+        using var client = node.Client();
+        var id = await client.SubmitOkAsync("note.txt", "kept in Redis"u8.ToArray());
+
+        (await client.WaitAsync(id))["status"].Text().ShouldBe("completed");
+        await RetryAsync(() => node.Log.ShouldContain("the append-only file is off"));
+    }
+
+    private static async Task RetryAsync(Action assertion)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                assertion();
+                return;
+            }
+            catch (ShouldAssertException) when (attempt < 50)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     [Fact]

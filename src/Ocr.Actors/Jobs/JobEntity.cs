@@ -31,6 +31,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private Run? _run;
     private bool _slotRequested;
     private IActorRef? _slotFrom;
+    private readonly List<(IActorRef From, NodeAdmission.SlotOffered Offer)> _offers = [];
     private int _eventsSinceSnapshot;
     private IActorRef? _deleteRequester;
     private bool _olderSnapshotKept;
@@ -58,6 +59,16 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<NodeAdmission.SlotWithdrawn>(_ => OnRunLost("the slot offered was withdrawn"));
         Command<ISourceRef<IWorkEvent>>(OnWorkStream);
         Command<AskForSlotAgain>(_ => AskForSlot());
+        Command<TakeBestOfferNow>(_ => TakeBestOffer());
+        // The admission of the node running the work stopped (the node died or left): a stream reference
+        // does not always notice a node that was killed, a watched actor's Terminated always comes.
+        Command<Terminated>(t =>
+        {
+            if (t.ActorRef.Equals(_slotFrom))
+            {
+                OnRunLost($"node {_state.Node} is gone");
+            }
+        });
         Command<ResumeJob>(_ => { }); // waking up was the point: recovery already resumed the job
         Command<IJobCommand>(c => Handle(c, Sender));
         Command<StreamStarted>(_ => Sender.Tell(StreamAck.Instance));
@@ -142,8 +153,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             if (command is StartJob)
             {
                 // A slot offered to a job that has ended (or was never submitted) goes straight back.
-                _slotFrom?.Tell(new NodeAdmission.DeclineSlot(JobIdOrSelf));
-                _slotFrom = null;
+                ReleaseSlot();
             }
 
             afterPersist?.Invoke();
@@ -269,6 +279,9 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>How long offers are gathered after the first, when other nodes may offer too.</summary>
+    private static readonly TimeSpan OfferWindow = TimeSpan.FromMilliseconds(50);
+
     private void OnSlotOffered(NodeAdmission.SlotOffered offer)
     {
         if (!_slotRequested || _slotFrom is not null || !_state.Exists || _state.IsTerminal)
@@ -277,11 +290,38 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        _offers.Add((Sender, offer));
+        if (_offers.Count > 1)
+        {
+            return;
+        }
+
+        if (Akka.Cluster.Cluster.Get(Context.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) <= 1)
+        {
+            TakeBestOffer();
+        }
+        else
+        {
+            Timers.StartSingleTimer(nameof(TakeBestOffer), TakeBestOfferNow.Instance, OfferWindow);
+        }
+    }
+
+    /// <summary>Takes the offer of the least loaded node (ties at random, so bursts spread) and declines the rest.</summary>
+    private void TakeBestOffer()
+    {
+        if (_offers.Count == 0 || !_slotRequested)
+        {
+            return;
+        }
+
+        var (from, best) = _offers.OrderBy(o => o.Offer.Load).ThenBy(_ => Random.Shared.Next()).First();
+        _offers.Clear();
         _slotRequested = false;
         Timers.Cancel(nameof(AskForSlotAgain));
-        _slotFrom = Sender;
-        Admissions.Tell(Context.System, _admission, new NodeAdmission.DeclineSlot(offer.JobId), Self, except: Sender);
-        Handle(new StartJob(_state.JobId!, offer.Node), ActorRefs.Nobody);
+        _slotFrom = from;
+        Context.Watch(from);
+        Admissions.Tell(Context.System, _admission, new NodeAdmission.DeclineSlot(best.JobId), Self, except: from);
+        Handle(new StartJob(_state.JobId!, best.Node), ActorRefs.Nobody);
     }
 
     private void StartRun()
@@ -372,6 +412,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         if (_slotRequested)
         {
             _slotRequested = false;
+            _offers.Clear();
+            Timers.Cancel(nameof(TakeBestOffer));
             Timers.Cancel(nameof(AskForSlotAgain));
             Admissions.Tell(Context.System, _admission, new NodeAdmission.DeclineSlot(JobIdOrSelf), Self, except: null);
         }
@@ -388,7 +430,12 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
     private void ReleaseSlot()
     {
-        _slotFrom?.Tell(new NodeAdmission.ReleaseSlot(JobIdOrSelf));
+        if (_slotFrom is { } from)
+        {
+            Context.Unwatch(from);
+            from.Tell(new NodeAdmission.ReleaseSlot(JobIdOrSelf));
+        }
+
         _slotFrom = null;
     }
 
@@ -473,6 +520,11 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private sealed class AskForSlotAgain
     {
         public static readonly AskForSlotAgain Instance = new();
+    }
+
+    private sealed class TakeBestOfferNow
+    {
+        public static readonly TakeBestOfferNow Instance = new();
     }
 
     private sealed record StreamItem(Guid RunId, IWorkEvent Event);

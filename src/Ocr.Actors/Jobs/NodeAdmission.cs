@@ -113,7 +113,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
         if (_offered.TryGetValue(request.JobId, out var offered) && offered.Entity.Equals(Sender))
         {
-            Sender.Tell(new SlotOffered(request.JobId, _node));
+            Sender.Tell(new SlotOffered(request.JobId, _node, (double)(_running.Count + _offered.Count - 1) / _options.MaxConcurrentJobs));
             return;
         }
 
@@ -136,9 +136,10 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         {
             _waiting.Remove(next);
             _waitingById.Remove(next.JobId);
+            var load = (double)(_running.Count + _offered.Count) / _options.MaxConcurrentJobs;
             _offered[next.JobId] = next;
             Timers.StartSingleTimer(("offer", next.JobId), new OfferExpired(next.JobId, next.Entity), OfferLifetime);
-            next.Entity.Tell(new SlotOffered(next.JobId, _node));
+            next.Entity.Tell(new SlotOffered(next.JobId, _node, load));
         }
     }
 
@@ -155,14 +156,19 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         var work = new RunningWork(Sender, new CancellationTokenSource());
         _running[take.JobId] = work;
         var jobId = take.JobId;
-        var (killSwitch, sourceRef) = _pipeline.Run(take.Work, take.Done.ToHashSet(), work.Cancellation.Token)
-            .Select(e => e switch
-            {
-                DocumentPlanned plan => (IWorkEvent)new WorkPlanned(plan.PageCount, [.. plan.Planned], [.. plan.ToRead]),
-                PageRead read => new WorkPage(read.Page with { Node = _node }),
-                _ => throw new InvalidOperationException($"unknown page stream event {e.GetType().Name}"),
-            })
-            .Recover(error => Akka.Util.Option<IWorkEvent>.Create(new WorkFailed(Describe(error))))
+        // In a cluster the upload was written by whichever node took the submit: this node must see it too.
+        var events = File.Exists(take.Work.FilePath)
+            ? _pipeline.Run(take.Work, take.Done.ToHashSet(), work.Cancellation.Token)
+                .Select(e => e switch
+                {
+                    DocumentPlanned plan => (IWorkEvent)new WorkPlanned(plan.PageCount, [.. plan.Planned], [.. plan.ToRead]),
+                    PageRead read => new WorkPage(read.Page with { Node = _node }),
+                    _ => throw new InvalidOperationException($"unknown page stream event {e.GetType().Name}"),
+                })
+                .Recover(error => Akka.Util.Option<IWorkEvent>.Create(new WorkFailed(Describe(error))))
+            : Source.Single<IWorkEvent>(new WorkFailed(
+                $"node {_node} cannot read the job's upload ({take.Work.FilePath} is not there); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees at the same path"));
+        var (killSwitch, sourceRef) = events
             .ViaMaterialized(KillSwitches.Single<IWorkEvent>(), Keep.Right)
             .ToMaterialized(StreamRefs.SourceRef<IWorkEvent>(), Keep.Both)
             .Run(Context.Materializer());
@@ -187,7 +193,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
         if (cause is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
-            return $"node {_node} cannot read the job's upload ({cause.Message}); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees";
+            return $"node {_node} cannot read the job's upload ({cause.Message}); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees at the same path";
         }
 
         _log.Error(cause, "A job failed unexpectedly on node {Node}", _node);
@@ -313,8 +319,11 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     /// <summary>A job's entity asks for a slot (it may hear <see cref="SlotOffered"/>); asking again is harmless.</summary>
     public sealed record RequestSlot(JobId JobId, DateTimeOffset AcceptedAt) : IOcrProtocolMember;
 
-    /// <summary>A slot on <paramref name="Node"/> is held for the job: take it or decline it.</summary>
-    public sealed record SlotOffered(JobId JobId, string Node) : IOcrProtocolMember;
+    /// <summary>
+    /// A slot on <paramref name="Node"/> is held for the job: take it or decline it. <paramref name="Load"/>
+    /// is the share of the node's slots already held when it was offered (0 = idle).
+    /// </summary>
+    public sealed record SlotOffered(JobId JobId, string Node, double Load = 0) : IOcrProtocolMember;
 
     /// <summary>The entity takes the slot offered: run these pages here (the reply is an <see cref="ISourceRef{IWorkEvent}"/> of the work).</summary>
     public sealed record TakeSlot(JobId JobId, JobWork Work, int[] Done) : IOcrProtocolMember;
