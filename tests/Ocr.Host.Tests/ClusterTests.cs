@@ -186,7 +186,7 @@ public sealed class ClusterTests(TwoNodeCluster cluster, ITestOutputHelper outpu
         await cluster.Nodes[victim].KillAsync();
         var killedAt = DateTimeOffset.UtcNow;
         using var onSurvivor = survivor.Client("cluster-kill");
-        var resumed = await onSurvivor.WaitAsync(id, TimeSpan.FromMinutes(4), until: s => s["pages_done"]!.GetValue<int>() > doneAtKill || Terminal.Contains(s["status"].Text()));
+        await onSurvivor.WaitAsync(id, TimeSpan.FromMinutes(4), until: s => s["pages_done"]!.GetValue<int>() > doneAtKill || Terminal.Contains(s["status"].Text()));
         output.WriteLine($"next page done {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:0.0} s after SIGKILL of {victim} (polled every 0.5 s)");
         var final = await onSurvivor.WaitAsync(id, TimeSpan.FromMinutes(4));
 
@@ -329,27 +329,7 @@ public sealed class ClusterTests(TwoNodeCluster cluster, ITestOutputHelper outpu
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", "Bearer " + Tokens.For(user));
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{node.Port}/ws/ocr/progress/{jobId}/"), default);
-        var messages = new List<JsonObject>();
-        var buffer = new byte[64 * 1024];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        while (true)
-        {
-            var text = new StringBuilder();
-            WebSocketReceiveResult received;
-            do
-            {
-                received = await socket.ReceiveAsync(buffer, timeout.Token);
-                text.Append(Encoding.UTF8.GetString(buffer, 0, received.Count));
-            }
-            while (!received.EndOfMessage);
-
-            if (received.MessageType == WebSocketMessageType.Close)
-            {
-                return (messages, socket.CloseStatus);
-            }
-
-            messages.Add(JsonNode.Parse(text.ToString())!.AsObject());
-        }
+        return await ProgressSocket.ReadAllAsync(socket, TimeSpan.FromMinutes(4));
     }
 
     private sealed class HubRecorder : IAsyncDisposable

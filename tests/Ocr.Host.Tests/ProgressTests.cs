@@ -148,28 +148,6 @@ public sealed class ProgressTests(SharedHost shared)
         .WithUrl(new Uri(Host.BaseAddress, "/hubs/ocr"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(Tokens.For(user)))
         .Build();
 
-    private static async Task<(List<JsonObject> Messages, WebSocketCloseStatus? Close)> ReadAllAsync(ClientWebSocket socket)
-    {
-        var messages = new List<JsonObject>();
-        var buffer = new byte[64 * 1024];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        while (true)
-        {
-            var text = new StringBuilder();
-            WebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer, timeout.Token);
-                text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-            }
-            while (!result.EndOfMessage);
-
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return (messages, result.CloseStatus);
-            }
-
-            messages.Add(JsonNode.Parse(text.ToString())!.AsObject());
-        }
-    }
+    private static Task<(List<JsonObject> Messages, WebSocketCloseStatus? Close)> ReadAllAsync(ClientWebSocket socket) =>
+        ProgressSocket.ReadAllAsync(socket, TimeSpan.FromSeconds(90));
 }
