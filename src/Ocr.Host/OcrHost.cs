@@ -20,6 +20,7 @@ using Akka.Streams;
 using Ocr.Pipeline.Engines;
 using Ocr.Pipeline.Neural;
 using Ocr.Pipeline.Streams;
+using OpenTelemetry.Metrics;
 using Scalar.AspNetCore;
 using Serilog;
 
@@ -159,7 +160,7 @@ public static class OcrHost
         services.AddSingleton(new JwtValidator(Encoding.UTF8.GetBytes(options.JwtSecretKey!), TimeProvider.System));
         services.AddAuthentication(JwtAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, JwtAuthenticationHandler>(JwtAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
+        services.AddAuthorization(o => o.AddPolicy(AdminApi.Policy, p => p.RequireRole("admin")));
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
@@ -188,6 +189,9 @@ public static class OcrHost
             }
         }));
         services.AddOpenApi();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(Ocr.Actors.Metrics.OcrMetrics.MeterName)
+            .AddPrometheusExporter());
     }
 
     private static AkkaConfigurationBuilder AddClusterOrEmbedded(this AkkaConfigurationBuilder akka, OcrServiceOptions options)
@@ -216,8 +220,10 @@ public static class OcrHost
 
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference("/docs").AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         app.MapHealthApi();
         app.MapOcrApi();
+        app.MapAdminApi();
         app.MapProgressWebSocket();
         app.MapHub<OcrHub>("/hubs/ocr");
         app.Logger.LogInformation("AkkaOcr starting as node {Node} ({Mode}): data in {DataDir}, uploads in {Uploads}, {Jobs} concurrent job(s), timeout {Timeout} s",

@@ -18,6 +18,9 @@ public interface IJobIndex : IAsyncDisposable
     /// <summary>The user's newest jobs first.</summary>
     Task<IReadOnlyList<JobStatusView>> ListAsync(UserId owner, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>Any user's jobs (operators), newest first, filtered and paged.</summary>
+    Task<IReadOnlyList<JobStatusView>> QueryAsync(JobQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>Jobs per status, over every job the index holds.</summary>
     Task<JobCounts> CountsAsync(CancellationToken cancellationToken = default);
 
@@ -42,4 +45,12 @@ public sealed record JobIndexEntry(JobStatusView View, string StoredPath)
 public sealed record JobCounts(long Pending, long Processing, long Completed, long Failed, long Cancelled)
 {
     public long Total => Pending + Processing + Completed + Failed + Cancelled;
+}
+
+/// <summary>What an operator asks of the index: every filter optional.</summary>
+public sealed record JobQuery(string? Status = null, string? Owner = null, string? Node = null, DateTimeOffset? Since = null, int Limit = 50, int Offset = 0)
+{
+    public bool Matches(JobStatusView view) =>
+        (Status is null || view.Status == Status) && (Owner is null || view.Owner == Owner)
+        && (Node is null || view.Node == Node) && (Since is null || view.CreatedAt >= Since);
 }

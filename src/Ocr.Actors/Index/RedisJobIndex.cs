@@ -16,7 +16,7 @@ public sealed class RedisJobIndex : IJobIndex
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
-    // KEYS: job, owner set, unfinished, uploads due, finished, counts. ARGV: id, owner, created, status, completed ('' if not), path, view.
+    // KEYS: job, owner set, unfinished, uploads due, finished, counts, all jobs. ARGV: id, owner, created, status, completed ('' if not), path, view.
     private static readonly LuaScript UpsertScript = LuaScript.Prepare("""
         local before = redis.call('HGET', KEYS[1], 'status')
         if before then redis.call('HINCRBY', KEYS[6], before, -1) end
@@ -24,6 +24,7 @@ public sealed class RedisJobIndex : IJobIndex
         redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'created', ARGV[3], 'status', ARGV[4], 'completed', ARGV[5], 'path', ARGV[6], 'view', ARGV[7], 'upload_removed', removed)
         redis.call('HINCRBY', KEYS[6], ARGV[4], 1)
         redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
+        redis.call('ZADD', KEYS[7], tonumber(ARGV[3]), ARGV[1])
         if ARGV[5] == '' then
           redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), ARGV[1])
           redis.call('ZREM', KEYS[4], ARGV[1])
@@ -36,7 +37,7 @@ public sealed class RedisJobIndex : IJobIndex
         return 1
         """);
 
-    // KEYS: job, unfinished, uploads due, finished, counts, owner-set prefix. ARGV: id.
+    // KEYS: job, unfinished, uploads due, finished, counts, owner-set prefix, all jobs. ARGV: id.
     private static readonly LuaScript DeleteScript = LuaScript.Prepare("""
         local entry = redis.call('HMGET', KEYS[1], 'status', 'owner')
         if entry[1] then redis.call('HINCRBY', KEYS[5], entry[1], -1) end
@@ -45,6 +46,7 @@ public sealed class RedisJobIndex : IJobIndex
         redis.call('ZREM', KEYS[2], ARGV[1])
         redis.call('ZREM', KEYS[3], ARGV[1])
         redis.call('ZREM', KEYS[4], ARGV[1])
+        redis.call('ZREM', KEYS[7], ARGV[1])
         return 1
         """);
 
@@ -69,18 +71,20 @@ public sealed class RedisJobIndex : IJobIndex
 
     private RedisKey Counts => $"{_tag}:counts";
 
+    private RedisKey All => $"{_tag}:all";
+
     public Task UpsertAsync(JobIndexEntry entry)
     {
         var view = entry.View;
         var completed = JobStatuses.IsTerminal(view.Status) && view.CompletedAt is { } at ? at.ToUnixTimeMilliseconds().ToString() : "";
-        RedisKey[] keys = [Job(view.JobId), Owner(view.Owner), Unfinished, UploadsDue, Finished, Counts];
+        RedisKey[] keys = [Job(view.JobId), Owner(view.Owner), Unfinished, UploadsDue, Finished, Counts, All];
         RedisValue[] args = [view.JobId, view.Owner, view.CreatedAt.ToUnixTimeMilliseconds(), view.Status, completed, entry.StoredPath, JsonSerializer.Serialize(view, Json)];
         return _db.ScriptEvaluateAsync(UpsertScript.ExecutableScript, keys, args);
     }
 
     public Task DeleteAsync(JobId jobId) =>
         _db.ScriptEvaluateAsync(DeleteScript.ExecutableScript,
-            [Job(jobId.Value), Unfinished, UploadsDue, Finished, Counts, $"{_tag}:owner:"], [jobId.Value]);
+            [Job(jobId.Value), Unfinished, UploadsDue, Finished, Counts, $"{_tag}:owner:", All], [jobId.Value]);
 
     public async Task<IReadOnlyList<JobStatusView>> ListAsync(UserId owner, int limit, CancellationToken cancellationToken = default)
     {
@@ -89,6 +93,41 @@ public sealed class RedisJobIndex : IJobIndex
         return views.Where(v => v.HasValue)
             .Select(v => JsonSerializer.Deserialize<JobStatusView>(v.ToString(), Json)! with { Owner = owner.Value })
             .ToList();
+    }
+
+    public async Task<IReadOnlyList<JobStatusView>> QueryAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        // Newest first, a page of ids at a time, filtered on the status objects; stops once the page is full.
+        const int Chunk = 200;
+        var min = query.Since is { } since ? since.ToUnixTimeMilliseconds() : double.NegativeInfinity;
+        var found = new List<JobStatusView>();
+        var skipped = 0;
+        for (long start = 0; found.Count < query.Limit; start += Chunk)
+        {
+            var ids = await _db.SortedSetRangeByScoreAsync(All, min, double.PositiveInfinity, order: Order.Descending, skip: start, take: Chunk);
+            if (ids.Length == 0)
+            {
+                break;
+            }
+
+            var entries = await Task.WhenAll(ids.Select(id => _db.HashGetAsync(Job(id!), ["view", "owner"])));
+            foreach (var entry in entries.Where(e => e[0].HasValue))
+            {
+                var view = JsonSerializer.Deserialize<JobStatusView>(entry[0].ToString(), Json)! with { Owner = entry[1].ToString() };
+                if (!query.Matches(view) || skipped++ < query.Offset)
+                {
+                    continue;
+                }
+
+                found.Add(view);
+                if (found.Count == query.Limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return found;
     }
 
     public async Task<JobCounts> CountsAsync(CancellationToken cancellationToken = default)

@@ -83,6 +83,26 @@ public sealed class SqliteJobIndex : IJobIndex
             r => JsonSerializer.Deserialize<JobStatusView>(r.GetString(0), Json)! with { Owner = r.GetString(1) },
             cancellationToken);
 
+    public Task<IReadOnlyList<JobStatusView>> QueryAsync(JobQuery query, CancellationToken cancellationToken = default) =>
+        QueryAsync<JobStatusView>(
+            """
+            SELECT view, owner FROM jobs
+            WHERE ($status IS NULL OR status = $status) AND ($owner IS NULL OR owner = $owner)
+              AND ($node IS NULL OR json_extract(view, '$.Node') = $node) AND ($since IS NULL OR created_at >= $since)
+            ORDER BY created_at DESC LIMIT $limit OFFSET $offset
+            """,
+            c =>
+            {
+                c.Parameters.AddWithValue("$status", (object?)query.Status ?? DBNull.Value);
+                c.Parameters.AddWithValue("$owner", (object?)query.Owner ?? DBNull.Value);
+                c.Parameters.AddWithValue("$node", (object?)query.Node ?? DBNull.Value);
+                c.Parameters.AddWithValue("$since", query.Since is { } since ? since.ToUnixTimeMilliseconds() : DBNull.Value);
+                c.Parameters.AddWithValue("$limit", query.Limit);
+                c.Parameters.AddWithValue("$offset", query.Offset);
+            },
+            r => JsonSerializer.Deserialize<JobStatusView>(r.GetString(0), Json)! with { Owner = r.GetString(1) },
+            cancellationToken);
+
     public async Task<JobCounts> CountsAsync(CancellationToken cancellationToken = default)
     {
         var rows = await QueryAsync("SELECT status, count FROM job_counts", _ => { }, r => (Status: r.GetString(0), Count: r.GetInt64(1)), cancellationToken);

@@ -173,8 +173,14 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         }
 
         var last = decision.Events[^1];
+        var writing = System.Diagnostics.Stopwatch.StartNew();
         PersistAll(decision.Events, e =>
         {
+            if (ReferenceEquals(e, last))
+            {
+                Metrics.OcrMetrics.JournalWritten(writing.Elapsed);
+            }
+
             _state = _state.Apply(e);
             AfterPersisted(e);
             if (!ReferenceEquals(e, last))
@@ -205,13 +211,18 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         switch (e)
         {
             case JobSubmitted:
+                Metrics.OcrMetrics.Submitted();
                 RequestSlot();
+                break;
+            case PageCompleted page:
+                Metrics.OcrMetrics.PageRead(page.Page);
                 break;
             case JobStarted:
                 StartRun();
                 break;
             case var ended when JobEvents.EndsJob(ended):
                 _log.Info("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
+                Metrics.OcrMetrics.Finished(_state);
                 ReleaseSlot();
                 // A long job's result is read back from one snapshot instead of replaying every page.
                 if (_eventsSinceSnapshot >= SnapshotAtEndAfter)

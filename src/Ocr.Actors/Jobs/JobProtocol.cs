@@ -53,11 +53,12 @@ public static class JobCommands
     /// <summary>A node's admission gave the job a slot: it may start (or carry on) there.</summary>
     public sealed record StartJob(JobId JobId, string? Node = null) : IJobCommand;
 
-    public sealed record CancelJob(JobId JobId, UserId Requester) : IJobCommand;
+    /// <summary>Cancels the job; <paramref name="AsAdmin"/>: an operator may cancel anyone's.</summary>
+    public sealed record CancelJob(JobId JobId, UserId Requester, bool AsAdmin = false) : IJobCommand;
 
-    public sealed record GetStatus(JobId JobId, UserId Requester) : IJobCommand;
+    public sealed record GetStatus(JobId JobId, UserId Requester, bool AsAdmin = false) : IJobCommand;
 
-    public sealed record GetResult(JobId JobId, UserId Requester, bool Partial = false) : IJobCommand;
+    public sealed record GetResult(JobId JobId, UserId Requester, bool Partial = false, bool AsAdmin = false) : IJobCommand;
 
     /// <summary>Deletes the job's events, snapshots, index entry and file; no requester means retention.</summary>
     public sealed record DeleteJob(JobId JobId, UserId? Requester) : IJobCommand;

@@ -126,21 +126,21 @@ public sealed record JobState : IOcrProtocolMember
         RecordPage p when Status == JobStatuses.Processing => JobDecision.Persist(new PageCompleted(JobId!, p.Page, now)),
         CompleteRun c when Status == JobStatuses.Processing => JobDecision.Persist(new JobCompleted(JobId!, c.ModelUsed, c.GpuUsed, now)),
         FailRun f when Status == JobStatuses.Processing => JobDecision.Persist(new JobFailed(JobId!, f.Error, now)),
-        GetStatus g => JobDecision.Answer(DecideRead(g.JobId, g.Requester, wantResult: false, partial: false)),
-        GetResult g => JobDecision.Answer(DecideRead(g.JobId, g.Requester, wantResult: true, g.Partial)),
+        GetStatus g => JobDecision.Answer(DecideRead(g.JobId, g.Requester, g.AsAdmin, wantResult: false, partial: false)),
+        GetResult g => JobDecision.Answer(DecideRead(g.JobId, g.Requester, g.AsAdmin, wantResult: true, g.Partial)),
         CancelJob c => DecideCancel(c, now),
         DeleteJob d => DecideDelete(d, now),
         _ => JobDecision.None,
     };
 
-    private IJobReply DecideRead(JobId asked, UserId requester, bool wantResult, bool partial)
+    private IJobReply DecideRead(JobId asked, UserId requester, bool asAdmin, bool wantResult, bool partial)
     {
         if (!Exists)
         {
             return new NotFound(asked);
         }
 
-        if (requester != Owner)
+        if (requester != Owner && !asAdmin)
         {
             return new Forbidden(asked);
         }
@@ -162,7 +162,7 @@ public sealed record JobState : IOcrProtocolMember
             return JobDecision.Answer(new NotFound(command.JobId));
         }
 
-        if (command.Requester != Owner)
+        if (command.Requester != Owner && !command.AsAdmin)
         {
             return JobDecision.Answer(new Forbidden(command.JobId));
         }

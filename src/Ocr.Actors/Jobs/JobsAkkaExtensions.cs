@@ -48,6 +48,7 @@ public static class JobsAkkaExtensions
             .AddHocon("akka.cluster.singleton-proxy.log-singleton-identification-failure = off", HoconAddMode.Prepend)
             .AddStartup((system, _) =>
             {
+                Metrics.OcrMetrics.ObserveCluster(system);
                 var cluster = Cluster.Get(system);
                 cluster.Join(cluster.SelfAddress);
             });
@@ -85,7 +86,11 @@ public static class JobsAkkaExtensions
                 }
                 """, HoconAddMode.Prepend)
             .AddHocon(Akka.Streams.ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
-            .AddStartup((system, _) => JoinCluster(system, node));
+            .AddStartup((system, _) =>
+            {
+                Metrics.OcrMetrics.ObserveCluster(system);
+                JoinCluster(system, node);
+            });
     }
 
     private static void JoinCluster(ActorSystem system, ClusterNodeOptions node)

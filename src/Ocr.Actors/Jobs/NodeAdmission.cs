@@ -60,6 +60,13 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        Metrics.OcrMetrics.AdmissionChanged(Snapshot());
+        return handled;
+    }
+
     public static Props Props(JobOptions options, PagePipeline? pipeline = null, string node = "local") =>
         Akka.Actor.Props.Create(() => new NodeAdmission(options, pipeline, node, null));
 

@@ -75,7 +75,9 @@ public sealed class JwtValidator(byte[] key, TimeProvider clock)
             return (null, "token names no user (user_id or sub)");
         }
 
-        var identity = new ClaimsIdentity([new Claim(UserIdClaim, user), new Claim(ClaimTypes.NameIdentifier, user)], JwtAuthenticationHandler.SchemeName, UserIdClaim, null);
+        List<Claim> claims = [new Claim(UserIdClaim, user), new Claim(ClaimTypes.NameIdentifier, user)];
+        claims.AddRange(Roles(payload).Select(role => new Claim(ClaimTypes.Role, role)));
+        var identity = new ClaimsIdentity(claims, JwtAuthenticationHandler.SchemeName, UserIdClaim, ClaimTypes.Role);
         return (new ClaimsPrincipal(identity), null);
     }
 
@@ -92,6 +94,26 @@ public sealed class JwtValidator(byte[] key, TimeProvider clock)
         }));
         var signature = Base64Url(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(header + "." + payload)));
         return $"{header}.{payload}.{signature}";
+    }
+
+    /// <summary>Roles from the claim `role` (a string) and the claim `roles` (an array of strings).</summary>
+    private static IEnumerable<string> Roles(JsonElement payload)
+    {
+        if (payload.TryGetProperty("role", out var role) && role.ValueKind == JsonValueKind.String && role.GetString() is { Length: > 0 } single)
+        {
+            yield return single;
+        }
+
+        if (payload.TryGetProperty("roles", out var roles) && roles.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in roles.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.String && item.GetString() is { Length: > 0 } name)
+                {
+                    yield return name;
+                }
+            }
+        }
     }
 
     private static string? Claim(JsonElement payload, string name) =>
