@@ -93,7 +93,13 @@ public sealed partial class OperationsTests(SharedHost shared)
         var id = await client.SubmitOkAsync("phototest.tif", await File.ReadAllBytesAsync(EvalCorpus.PathOf("images/tess_phototest.tif")));
         await client.WaitAsync(id);
 
+        // The exporter caches a scrape for a moment: read again until the job shows (bounded).
         var (text, after) = await ScrapeWithTextAsync();
+        for (var attempt = 0; attempt < 20 && Sum(after, "ocr_jobs_submitted_total") <= Sum(before, "ocr_jobs_submitted_total"); attempt++)
+        {
+            await Task.Delay(250);
+            (text, after) = await ScrapeWithTextAsync();
+        }
 
         (Sum(after, "ocr_jobs_submitted_total") - Sum(before, "ocr_jobs_submitted_total")).ShouldBeGreaterThanOrEqualTo(1);
         (Sum(after, "ocr_jobs_finished_total", "status=\"completed\"") - Sum(before, "ocr_jobs_finished_total", "status=\"completed\"")).ShouldBeGreaterThanOrEqualTo(1);
