@@ -152,7 +152,12 @@ public static class OcrHost
             .AddProgressFanOut());
 
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // Numbers are numbers (the web default also reads them from strings, which the OpenAPI schemas then admit).
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
         services.AddSingleton(new JsonSerializerOptionsHolder(json));
         services.AddSignalR(o => o.EnableDetailedErrors = false)
             .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
@@ -188,7 +193,7 @@ public static class OcrHost
                 policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().AllowCredentials();
             }
         }));
-        services.AddOpenApi();
+        services.AddOpenApi(OpenApiDocumentation.Configure);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(Ocr.Actors.Metrics.OcrMetrics.MeterName)
             .AddPrometheusExporter());

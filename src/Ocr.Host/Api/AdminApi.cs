@@ -32,16 +32,17 @@ public static class AdminApi
 
     public static void MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/ocr/admin").RequireAuthorization(Policy).WithTags("Operations (admin)");
-        admin.MapGet("/jobs", Jobs).WithName("AdminListJobs")
+        var admin = app.MapGroup("/api/ocr/admin").RequireAuthorization(Policy).WithTags("Operations (admin)")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        admin.MapGet("/jobs", Jobs).WithName("AdminListJobs").Produces(StatusCodes.Status200OK)
             .WithSummary("Any user's jobs, newest first (?status=&user=&node=&since=ISO-8601&limit=1..500&offset=)");
-        admin.MapGet("/jobs/{jobId}", Job).WithName("AdminGetJob").WithSummary("Any job's status object, with its owner and where its entity lives");
-        admin.MapPost("/jobs/{jobId}/cancel", Cancel).WithName("AdminCancelJob").WithSummary("Cancel any pending or processing job");
-        admin.MapGet("/queue", Queue).WithName("AdminQueue").WithSummary("Every node's slots, queue depth, oldest waiting job and admission order");
-        admin.MapGet("/engines", Engines).WithName("AdminEngines").WithSummary("This node's engines: pool size, busy, queued, pages read, neural provider, GPU");
-        admin.MapGet("/cluster", ClusterView).WithName("AdminCluster")
+        admin.MapGet("/jobs/{jobId}", Job).WithName("AdminGetJob").Produces(StatusCodes.Status200OK).WithSummary("Any job's status object, with its owner and where its entity lives");
+        admin.MapPost("/jobs/{jobId}/cancel", Cancel).WithName("AdminCancelJob").Produces(StatusCodes.Status200OK).WithSummary("Cancel any pending or processing job");
+        admin.MapGet("/queue", Queue).WithName("AdminQueue").Produces(StatusCodes.Status200OK).WithSummary("Every node's slots, queue depth, oldest waiting job and admission order");
+        admin.MapGet("/engines", Engines).WithName("AdminEngines").Produces(StatusCodes.Status200OK).WithSummary("This node's engines: pool size, busy, queued, pages read, neural provider, GPU");
+        admin.MapGet("/cluster", ClusterView).WithName("AdminCluster").Produces(StatusCodes.Status200OK)
             .WithSummary("Members and their status, leader, unreachable members, shards and job entities per node");
-        admin.MapPost("/nodes/{name}/drain", Drain).WithName("AdminDrainNode")
+        admin.MapPost("/nodes/{name}/drain", Drain).WithName("AdminDrainNode").Produces(StatusCodes.Status200OK)
             .WithSummary("Stop a node offering job slots (its running jobs finish; waiting jobs go to the other nodes)");
     }
 

@@ -21,17 +21,38 @@ public static class OcrApi
     public static RouteGroupBuilder MapOcrApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/ocr").RequireAuthorization().WithTags("OCR jobs");
-        api.MapPost("/submit", Submit).DisableAntiforgery().Accepts<IFormFile>("multipart/form-data")
-            .WithSummary("Submit a file (multipart field 'file') for OCR");
-        api.MapGet("/job/{jobId}/status", Status).WithSummary("Job status");
-        api.MapGet("/job/{jobId}/result", Result).WithSummary("Job result (pass ?partial=true for the pages done so far)");
-        api.MapPost("/job/{jobId}/cancel", Cancel).WithSummary("Cancel a pending or processing job");
-        api.MapDelete("/job/{jobId}", Delete).WithSummary("Delete a job at once: its upload, results, events and snapshots")
+        api.MapPost("/submit", Submit).DisableAntiforgery().Accepts<IFormFile>("multipart/form-data").WithName("SubmitJob")
+            .WithSummary("Submit a file (multipart field 'file') for OCR")
+            .WithDescription("Optional fields: engine (auto|tesseract|neural), language (e.g. eng, eng+deu), dpi (50-1200, PDFs), pages (e.g. 1-3,7), rotate (auto|none). 503 carries Retry-After (queue full, or the job store unreachable).")
+            .Produces<SubmitAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/job/{jobId}/status", Status).WithName("GetJobStatus").WithSummary("Job status")
+            .Produces<JobStatusView>().WithJobErrors();
+        api.MapGet("/job/{jobId}/result", Result).WithName("GetJobResult").WithSummary("Job result (pass ?partial=true for the pages done so far)")
+            .Produces<JobResultView>().ProducesProblem(StatusCodes.Status400BadRequest).WithJobErrors();
+        api.MapPost("/job/{jobId}/cancel", Cancel).WithName("CancelJob").WithSummary("Cancel a pending or processing job")
+            .Produces<CancelAccepted>().ProducesProblem(StatusCodes.Status400BadRequest).WithJobErrors();
+        api.MapDelete("/job/{jobId}", Delete).WithName("DeleteJob").WithSummary("Delete a job at once: its upload, results, events and snapshots")
             .WithDescription("Answers 204 once nothing of the job is left. Finished jobs are also deleted this way after OCR_RESULT_RETENTION_DAYS (default 30; 0 keeps them).")
-            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/jobs", List).WithSummary("The caller's jobs, newest first");
+            .Produces(StatusCodes.Status204NoContent).WithJobErrors();
+        api.MapGet("/jobs", List).WithName("ListJobs").WithSummary("The caller's jobs, newest first (?limit=1..100, default 10)")
+            .Produces<JobList>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
         return api;
     }
+
+    /// <summary>The errors every job endpoint can answer.</summary>
+    public static RouteHandlerBuilder WithJobErrors(this RouteHandlerBuilder route) => route
+        .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+    /// <summary>The 202 of a submit.</summary>
+    public sealed record SubmitAccepted(string JobId, string Status, string WebsocketUrl, string StatusUrl, string ResultUrl);
+
+    public sealed record CancelAccepted(string JobId, string Status);
+
+    public sealed record JobList(IReadOnlyList<JobStatusView> Jobs, int Count);
 
     public sealed record Services(
         IRequiredActor<JobRegionKey> Jobs, IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index,
@@ -97,14 +118,8 @@ public static class OcrApi
             case Accepted:
                 log.LogInformation("Accepted a {Kind} upload of {Size} bytes", spec!.Kind, upload.Size);
                 var self = $"/api/ocr/job/{jobId}";
-                return TypedResults.Json(new
-                {
-                    job_id = jobId.Value,
-                    status = JobStatuses.Pending,
-                    websocket_url = $"/ws/ocr/progress/{jobId}/",
-                    status_url = $"{self}/status/",
-                    result_url = $"{self}/result/",
-                }, statusCode: StatusCodes.Status202Accepted);
+                return TypedResults.Json(new SubmitAccepted(jobId.Value, JobStatuses.Pending, $"/ws/ocr/progress/{jobId}/", $"{self}/status/", $"{self}/result/"),
+                    statusCode: StatusCodes.Status202Accepted);
             case QueueFull full:
                 TryDelete(stored);
                 http.Response.Headers.RetryAfter = full.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
@@ -208,7 +223,7 @@ public static class OcrApi
         }
 
         var jobs = await services.Index.ListAsync(UserOf(http.User), limit, cancellationToken);
-        return TypedResults.Json(new { jobs, count = jobs.Count });
+        return TypedResults.Json(new JobList(jobs, jobs.Count));
     }
 
     /// <summary>The one place where reply codes become status codes.</summary>
@@ -216,7 +231,7 @@ public static class OcrApi
     {
         JobReplies.Status s => TypedResults.Json(s.View),
         JobReplies.Result r => TypedResults.Json(r.View),
-        JobReplies.Cancelled c => TypedResults.Json(new { job_id = c.JobId.Value, status = JobStatuses.Cancelled }),
+        JobReplies.Cancelled c => TypedResults.Json(new CancelAccepted(c.JobId.Value, JobStatuses.Cancelled)),
         JobReplies.Deleted => TypedResults.NoContent(),
         JobReplies.Failed f => ErrorResults.Problem(500, f.Error),
         NotFound n => ErrorResults.Problem(404, $"job {n.JobId} not found"),

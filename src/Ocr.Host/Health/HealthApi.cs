@@ -23,10 +23,13 @@ public static class HealthApi
 
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/ocr/health", Health).AllowAnonymous().WithTags("Operations").WithSummary("Health of the journal, supervisor, engines and GPU detection");
+        app.MapGet("/api/ocr/health", Health).AllowAnonymous().WithTags("Operations").WithName("GetHealth")
+            .WithSummary("Health of the cluster, jobs, journal or Redis, engines and GPU detection (503 when unhealthy)")
+            .Produces(StatusCodes.Status200OK).Produces(StatusCodes.Status503ServiceUnavailable);
         var secured = app.MapGroup("/api/ocr").RequireAuthorization().WithTags("Operations");
-        secured.MapGet("/stats", Stats).WithSummary("Queue statistics");
-        secured.MapGet("/system", SystemInfo).WithSummary("GPU status, engines, models and node information");
+        secured.MapGet("/stats", Stats).WithName("GetStats").WithSummary("Queue statistics").Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status401Unauthorized);
+        secured.MapGet("/system", SystemInfo).WithName("GetSystem").WithSummary("GPU status, engines, models, mode and cluster members")
+            .Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status401Unauthorized);
     }
 
     private static async Task<IResult> Health([AsParameters] Services services, CancellationToken cancellationToken)
