@@ -215,6 +215,8 @@ public static class OcrHost
     private static void ConfigurePipeline(WebApplication app, OcrServiceOptions options)
     {
         app.UseHostFiltering();
+        app.UseDefaultFiles();
+        app.UseStaticFiles(); // the web page at / (wwwroot), before authentication: it holds no data
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(TrimTrailingSlash);
