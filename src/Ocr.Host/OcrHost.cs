@@ -31,7 +31,12 @@ public static class OcrHost
 {
     public static WebApplication? Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var webRoot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            WebRootPath = Directory.Exists(webRoot) ? webRoot : null,
+        });
         builder.Configuration.AddLegacyEnvironment();
         if (string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
