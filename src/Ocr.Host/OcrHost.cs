@@ -77,7 +77,7 @@ public static class OcrHost
         }
 
         Directory.CreateDirectory(options.DataDir);
-        ConfigureLogging(builder);
+        ConfigureLogging(builder, options);
         ConfigureServices(builder, options);
         builder.Services.AddSingleton(neural);
         builder.Services.AddSingleton(new GpuStatusHolder { Status = gpu, Provider = provider });
@@ -86,13 +86,24 @@ public static class OcrHost
         return app;
     }
 
-    private static void ConfigureLogging(WebApplicationBuilder builder)
+    private static void ConfigureLogging(WebApplicationBuilder builder, OcrServiceOptions options)
     {
-        builder.Services.AddSerilog(log => log
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-            .Enrich.FromLogContext()
-            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}"));
+        var json = string.Equals(options.LogFormat, "json", StringComparison.OrdinalIgnoreCase);
+        builder.Services.AddSerilog(log =>
+        {
+            log.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+                .Enrich.FromLogContext()
+                .Enrich.WithProperty("Node", options.EffectiveNodeName);
+            if (json)
+            {
+                log.WriteTo.Console(new Serilog.Formatting.Compact.RenderedCompactJsonFormatter());
+            }
+            else
+            {
+                log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}");
+            }
+        });
     }
 
     private static void ConfigureServices(WebApplicationBuilder builder, OcrServiceOptions options)

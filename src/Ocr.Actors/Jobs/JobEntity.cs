@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using Akka.Event;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Akka.Persistence;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -26,7 +27,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private readonly JobOptions _options;
     private readonly IActorRef _admission;
     private readonly IJobIndex _index;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log;
     private JobState _state = JobState.Empty;
     private Run? _run;
     private bool _slotRequested;
@@ -36,8 +37,10 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private IActorRef? _deleteRequester;
     private bool _olderSnapshotKept;
 
-    public JobEntity(string jobId, PagePipeline pipeline, JobOptions options, IActorRef admission, IJobIndex index)
+    public JobEntity(string jobId, PagePipeline pipeline, JobOptions options, IActorRef admission, IJobIndex index, ILogger? log = null)
     {
+        // Microsoft.Extensions.Logging, not Akka's adapter: {JobId} then arrives as a structured property.
+        _log = log ?? NullLogger.Instance;
         PersistenceId = PersistenceIdOf(new JobId(jobId));
         _pipeline = pipeline;
         _options = options;
@@ -89,7 +92,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
             _olderSnapshotKept = true;
         });
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of job {JobId} failed", _state.JobId));
+        Command<SaveSnapshotFailure>(f => _log.LogWarning(f.Cause, "Snapshot of job {JobId} failed", _state.JobId));
         Command<DeleteSnapshotsSuccess>(OnSnapshotsDeleted);
         Command<DeleteSnapshotsFailure>(f => OnDeleteFailed(f.Cause));
         Command<DeleteMessagesSuccess>(_ => OnEventsDeleted());
@@ -107,8 +110,8 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
     public static string PersistenceIdOf(JobId jobId) => $"ocr-job-{jobId.Value}";
 
-    public static Props Props(string jobId, PagePipeline pipeline, JobOptions options, IActorRef admission, IJobIndex index) =>
-        Akka.Actor.Props.Create(() => new JobEntity(jobId, pipeline, options, admission, index));
+    public static Props Props(string jobId, PagePipeline pipeline, JobOptions options, IActorRef admission, IJobIndex index, ILogger? log = null) =>
+        Akka.Actor.Props.Create(() => new JobEntity(jobId, pipeline, options, admission, index, log));
 
     private JobId JobIdOrSelf => _state.JobId ?? new JobId(Uri.UnescapeDataString(Self.Path.Name));
 
@@ -117,7 +120,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         if (!_state.Exists && LastSequenceNr > 0)
         {
             // Deleted, but the process stopped before every trace was gone: finish the job.
-            _log.Info("Job {JobId}: finishing an interrupted deletion", JobIdOrSelf);
+            _log.LogInformation("Job {JobId}: finishing an interrupted deletion", JobIdOrSelf);
             _state = JobState.Empty with { JobId = JobIdOrSelf, Deleted = true };
             DeleteAllSnapshots();
             return;
@@ -131,7 +134,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
         if (_state.Exists && !_state.IsTerminal)
         {
-            _log.Info("Job {JobId}: resuming ({Status}, {Done} page(s) done)", _state.JobId, _state.Status, _state.Pages.Count);
+            _log.LogInformation("Job {JobId}: resuming ({Status}, {Done} page(s) done)", _state.JobId, _state.Status, _state.Pages.Count);
             RequestSlot();
         }
         else
@@ -221,7 +224,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
                 StartRun();
                 break;
             case var ended when JobEvents.EndsJob(ended):
-                _log.Info("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
+                _log.LogInformation("Job {JobId}: {Status}{Error}", _state.JobId, _state.Status, _state.Error is null ? "" : $" ({_state.Error})");
                 Metrics.OcrMetrics.Finished(_state);
                 ReleaseSlot();
                 // A long job's result is read back from one snapshot instead of replaying every page.
@@ -346,7 +349,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate, _pipeline.Options.Preprocess, spec.Engine);
         _run = new Run(_slotFrom);
         Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(_run.Id), _options.JobTimeout);
-        _log.Info("Job {JobId}: processing {Kind} upload of {Size} bytes on {Node}", _state.JobId, spec.Kind, spec.FileSize, _state.Node);
+        _log.LogInformation("Job {JobId}: processing {Kind} upload of {Size} bytes on {Node}", _state.JobId, spec.Kind, spec.FileSize, _state.Node);
         _slotFrom.Tell(new NodeAdmission.TakeSlot(_state.JobId!, work, [.. _state.Pages.Keys]));
     }
 
@@ -374,7 +377,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        _log.Warning("Job {JobId}: its run on {Node} was lost ({Why}); asking for a slot again", _state.JobId, _state.Node, why);
+        _log.LogWarning("Job {JobId}: its run on {Node} was lost ({Why}); asking for a slot again", _state.JobId, _state.Node, why);
         StopRun();
         RequestSlot();
     }
@@ -396,7 +399,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         };
         if (item.Event is WorkPlanned planned)
         {
-            _log.Info("Job {JobId}: {ToRead} of {Planned} page(s) to do", _state.JobId, planned.ToRead.Length, planned.Planned.Length);
+            _log.LogInformation("Job {JobId}: {ToRead} of {Planned} page(s) to do", _state.JobId, planned.ToRead.Length, planned.Planned.Length);
         }
 
         Handle(command, ActorRefs.Nobody, () => stream.Tell(StreamAck.Instance));
@@ -487,7 +490,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        _log.Error(cause, "Job {JobId}: deleting its events or snapshots failed", _state.JobId);
+        _log.LogError(cause, "Job {JobId}: deleting its events or snapshots failed", _state.JobId);
         _deleteRequester?.Tell(new Failed(_state.JobId!, $"the job could not be deleted: {cause.Message}"));
         _deleteRequester = null;
     }
@@ -496,12 +499,12 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     {
         if (finished.Error is { } error)
         {
-            _log.Error(error, "Job {JobId}: removing its upload or index entry failed", _state.JobId);
+            _log.LogError(error, "Job {JobId}: removing its upload or index entry failed", _state.JobId);
             _deleteRequester?.Tell(new Failed(_state.JobId!, $"the job could not be deleted: {error.Message}"));
         }
         else
         {
-            _log.Info("Job {JobId}: deleted", _state.JobId);
+            _log.LogInformation("Job {JobId}: deleted", _state.JobId);
             _deleteRequester?.Tell(new JobReplies.Deleted(_state.JobId!));
         }
 

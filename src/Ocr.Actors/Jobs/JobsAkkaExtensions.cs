@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Microsoft.Extensions.Logging;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
@@ -131,7 +132,8 @@ public static class JobsAkkaExtensions
     public static AkkaConfigurationBuilder AddJobEntities(this AkkaConfigurationBuilder akka, JobOptions options, string nodeName) =>
         akka.WithActors((system, registry, resolver) =>
                 {
-                var admission = system.ActorOf(NodeAdmission.Props(options, resolver.GetService<PagePipeline>(), nodeName), NodeAdmission.ActorName);
+                var logs = resolver.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+                var admission = system.ActorOf(NodeAdmission.Props(options, resolver.GetService<PagePipeline>(), nodeName, logs?.CreateLogger<NodeAdmission>()), NodeAdmission.ActorName);
                 registry.Register<NodeAdmissionKey>(admission);
                 // Leaving (SIGTERM): offer no more slots before the shards hand off; the jobs carry on elsewhere from their last page.
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "drain-job-slots",
@@ -146,7 +148,8 @@ public static class JobsAkkaExtensions
                     var pipeline = resolver.GetService<PagePipeline>();
                     var index = resolver.GetService<IJobIndex>();
                     var admission = registry.Get<NodeAdmissionKey>();
-                    return entityId => JobEntity.Props(entityId, pipeline, options, admission, index);
+                    var log = resolver.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()?.CreateLogger<JobEntity>();
+                    return entityId => JobEntity.Props(entityId, pipeline, options, admission, index, log);
                 },
                 new JobMessageExtractor(options.Shards),
                 new ShardOptions

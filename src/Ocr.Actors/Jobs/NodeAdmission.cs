@@ -1,5 +1,6 @@
 using Akka.Actor;
-using Akka.Event;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Ocr.Pipeline;
@@ -27,7 +28,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     private readonly PagePipeline? _pipeline;
     private readonly string _node;
     private readonly Func<DateTimeOffset> _clock;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _log;
     private readonly SortedSet<Waiting> _waiting = new(WaitingOrder.Instance);
     private readonly Dictionary<JobId, Waiting> _waitingById = [];
     private readonly Dictionary<JobId, DateTimeOffset> _reserved = [];
@@ -35,8 +36,9 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     private readonly Dictionary<JobId, RunningWork> _running = [];
     private bool _draining;
 
-    public NodeAdmission(JobOptions options, PagePipeline? pipeline, string node, Func<DateTimeOffset>? clock = null)
+    public NodeAdmission(JobOptions options, PagePipeline? pipeline, string node, Func<DateTimeOffset>? clock = null, ILogger? log = null)
     {
+        _log = log ?? NullLogger.Instance;
         _options = options;
         _pipeline = pipeline;
         _node = node;
@@ -67,8 +69,8 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         return handled;
     }
 
-    public static Props Props(JobOptions options, PagePipeline? pipeline = null, string node = "local") =>
-        Akka.Actor.Props.Create(() => new NodeAdmission(options, pipeline, node, null));
+    public static Props Props(JobOptions options, PagePipeline? pipeline = null, string node = "local", ILogger? log = null) =>
+        Akka.Actor.Props.Create(() => new NodeAdmission(options, pipeline, node, null, log));
 
     protected override void PreStart() =>
         Timers.StartPeriodicTimer(nameof(ExpireReservations), ExpireReservations.Instance, ReservationLifetime);
@@ -180,7 +182,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
             .ToMaterialized(StreamRefs.SourceRef<IWorkEvent>(), Keep.Both)
             .Run(Context.Materializer());
         work.KillSwitch = killSwitch;
-        _log.Info("Job {JobId}: running on node {Node}", jobId, _node);
+        _log.LogInformation("Job {JobId}: running on node {Node}", jobId, _node);
         // The reference itself is the reply: stream references have their own serializer across nodes.
         sourceRef.PipeTo(Sender, Self, failure: _ => new SlotWithdrawn(jobId));
     }
@@ -203,7 +205,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
             return $"node {_node} cannot read the job's upload ({cause.Message}); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees at the same path";
         }
 
-        _log.Error(cause, "A job failed unexpectedly on node {Node}", _node);
+        _log.LogError(cause, "A job failed unexpectedly on node {Node}", _node);
         return $"processing failed: {cause.Message}";
     }
 

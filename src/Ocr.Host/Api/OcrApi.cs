@@ -116,7 +116,16 @@ public static class OcrApi
         switch (reply)
         {
             case Accepted:
-                log.LogInformation("Accepted a {Kind} upload of {Size} bytes", spec!.Kind, upload.Size);
+                if (services.Options.LogFileNames)
+                {
+                    log.LogInformation("Accepted a {Kind} upload of {Size} bytes named {FileName}", spec!.Kind, upload.Size, upload.FileName);
+                }
+                else
+                {
+                    // File names often carry a patient's name: logged only with OCR_LOG_FILE_NAMES.
+                    log.LogInformation("Accepted a {Kind} upload of {Size} bytes", spec!.Kind, upload.Size);
+                }
+
                 var self = $"/api/ocr/job/{jobId}";
                 return TypedResults.Json(new SubmitAccepted(jobId.Value, JobStatuses.Pending, $"/ws/ocr/progress/{jobId}/", $"{self}/status/", $"{self}/result/"),
                     statusCode: StatusCodes.Status202Accepted);

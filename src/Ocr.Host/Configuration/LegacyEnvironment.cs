@@ -39,6 +39,8 @@ public static class LegacyEnvironment
         ["OCR_PAGE_ATTEMPTS"] = nameof(OcrServiceOptions.PageAttempts),
         ["OCR_DATA_DIR"] = nameof(OcrServiceOptions.DataDir),
         ["DEBUG"] = nameof(OcrServiceOptions.Debug),
+        ["OCR_LOG_FORMAT"] = nameof(OcrServiceOptions.LogFormat),
+        ["OCR_LOG_FILE_NAMES"] = nameof(OcrServiceOptions.LogFileNames),
         ["ALLOWED_HOSTS"] = nameof(OcrServiceOptions.AllowedHosts),
         ["CORS_ALLOWED_ORIGINS"] = nameof(OcrServiceOptions.CorsAllowedOrigins),
         ["SECRET_KEY"] = nameof(OcrServiceOptions.SecretKey),
@@ -55,7 +57,7 @@ public static class LegacyEnvironment
             var value = Environment.GetEnvironmentVariable(variable);
             if (value is not null)
             {
-                values[$"{OcrServiceOptions.Section}:{property}"] = property == nameof(OcrServiceOptions.Debug) ? IsTrue(value).ToString() : value;
+                values[$"{OcrServiceOptions.Section}:{property}"] = property is nameof(OcrServiceOptions.Debug) or nameof(OcrServiceOptions.LogFileNames) ? IsTrue(value).ToString() : value;
             }
         }
 

@@ -123,6 +123,13 @@ public sealed class OcrServiceOptions : IValidatableObject
 
     public bool Debug { get; set; }
 
+    /// <summary>Console log lines as text (default) or as JSON objects, one per line, properties included.</summary>
+    [RegularExpression("(?i)^(text|json)$", ErrorMessage = "OCR_LOG_FORMAT must be text or json")]
+    public string LogFormat { get; set; } = "text";
+
+    /// <summary>Whether log lines may name uploaded files (often a patient's name): off unless debugging.</summary>
+    public bool LogFileNames { get; set; }
+
     public string AllowedHosts { get; set; } = "localhost,127.0.0.1";
 
     public string CorsAllowedOrigins { get; set; } = "";
