@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 CONFIGURATION="${CONFIGURATION:-Release}"
 
 # img2pdf builds the scanned PDFs of the cluster check and benchmarks; npm runs the OpenAPI linter and client generator in the tests. libgtk-3-0 brings the shared libraries OpenCvSharp's native part links against.
-packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev poppler-utils redis-server img2pdf npm chromium python3 ca-certificates libgtk-3-0)
+packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev poppler-utils redis-server img2pdf python3 ca-certificates libgtk-3-0)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Tools that may come from elsewhere (a Node.js install of its own, say): Debian's package only when the command is absent.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -113,6 +113,20 @@ public sealed partial class OperationsTests(SharedHost shared)
         text.ShouldNotContain("metrics-user-5150");
     }
 
+    [Fact]
+    public async Task Every_series_the_Grafana_dashboard_charts_is_exported()
+    {
+        var dashboard = await File.ReadAllTextAsync(Path.Combine(Repository.Root, "ops", "grafana", "akkaocr-dashboard.json"));
+        var charted = SeriesName().Matches(dashboard).Select(m => m.Value).Distinct().ToList();
+        var (text, _) = await ScrapeWithTextAsync();
+
+        charted.Count.ShouldBeGreaterThanOrEqualTo(8);
+        charted.Where(name => !text.Contains(name + "{") && !text.Contains(name + " ")).ShouldBeEmpty();
+    }
+
+    [GeneratedRegex(@"ocr_[a-z_]+")]
+    private static partial Regex SeriesName();
+
     private async Task<Dictionary<string, double>> ScrapeAsync() => (await ScrapeWithTextAsync()).Series;
 
     private async Task<(string Text, Dictionary<string, double> Series)> ScrapeWithTextAsync()
