@@ -249,6 +249,16 @@ public static class OcrHost
         app.MapAdminApi();
         app.MapProgressWebSocket();
         app.MapHub<OcrHub>("/hubs/ocr");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var registry = app.Services.GetRequiredService<ActorRegistry>();
+            Ocr.Actors.Metrics.OcrMetrics.ObserveNode(new Dictionary<string, IActorRef>
+            {
+                ["admission"] = registry.Get<NodeAdmissionKey>(),
+                ["housekeeper"] = registry.Get<JobHousekeeperKey>(),
+                ["job-region"] = registry.Get<JobRegionKey>(),
+            }, app.Services.GetRequiredService<PagePipeline>(), app.Services.GetRequiredService<GpuStatusHolder>().Status);
+        });
         app.Logger.LogInformation("AkkaOcr starting as node {Node} ({Mode}): data in {DataDir}, uploads in {Uploads}, {Jobs} concurrent job(s), timeout {Timeout} s",
             options.EffectiveNodeName, options.ClusterMode ? "cluster" : "embedded", Path.GetFullPath(options.DataDir), options.EffectiveUploadsDir,
             options.MaxConcurrentJobs, options.JobTimeout);

@@ -162,7 +162,10 @@ public static class JobsAkkaExtensions
                     ShouldPassivateIdleEntities = false,
                 })
             .WithActors((system, registry, resolver) =>
-                registry.Register<JobHousekeeperKey>(system.ActorOf(JobHousekeeper.Props(registry.Get<JobRegionKey>(), resolver.GetService<IJobIndex>(), options), "housekeeper")));
+            {
+                registry.Register<JobHousekeeperKey>(system.ActorOf(JobHousekeeper.Props(registry.Get<JobRegionKey>(), resolver.GetService<IJobIndex>(), options), "housekeeper"));
+                system.ActorOf(Metrics.RegionSampler.Props(registry.Get<JobRegionKey>()), "region-sampler");
+            });
 }
 
 /// <summary>Job commands go to the entity named by their job id; shards by a stable hash of it.</summary>

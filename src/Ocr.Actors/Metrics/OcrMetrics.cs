@@ -74,4 +74,50 @@ public static class OcrMetrics
             .Select(g => new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("status", g.Key.ToString()))), "{node}", "Cluster members by status");
         Meter.CreateObservableGauge("ocr.cluster.unreachable", () => _cluster!.State.Unreachable.Count, "{node}", "Members this node cannot reach");
     }
+
+    private static (int Shards, int Entities) _region;
+
+    /// <summary>The job shards and entities this node hosts (sampled by <see cref="NodeGauges"/>).</summary>
+    public static void RegionSampled(int shards, int entities) => _region = (shards, entities);
+
+    private static int _observingNode;
+
+    /// <summary>
+    /// Node gauges: job shards and entities hosted here, the mailbox depth of the node's busy actors,
+    /// and the engines' own counters (pages read, busy) — observed, so the engines keep their lock-free counts.
+    /// </summary>
+    public static void ObserveNode(IReadOnlyDictionary<string, Akka.Actor.IActorRef> actors, PagePipeline pipeline, Pipeline.Engines.GpuStatus? gpu)
+    {
+        if (Interlocked.Exchange(ref _observingNode, 1) == 1)
+        {
+            return;
+        }
+
+        Meter.CreateObservableGauge("ocr.shards", () => _region.Shards, "{shard}", "Job shards hosted on this node");
+        Meter.CreateObservableGauge("ocr.job.entities", () => _region.Entities, "{entity}", "Job entities alive on this node");
+        Meter.CreateObservableGauge("ocr.actor.mailbox.depth", () => actors
+            .Select(a => new Measurement<int>(MailboxDepth(a.Value), new KeyValuePair<string, object?>("actor", a.Key))), "{message}", "Messages waiting in the mailboxes of the node's busy actors");
+        Meter.CreateObservableCounter("ocr.engine.pages", () => new[]
+        {
+            new Measurement<long>(pipeline.Pool.PagesRecognized, new KeyValuePair<string, object?>("engine", "tesseract")),
+            new Measurement<long>(pipeline.Neural?.PagesRecognized ?? 0, new KeyValuePair<string, object?>("engine", "neural")),
+        }, "{page}", "Pages each engine recognised (retries and escalations included)");
+        Meter.CreateObservableGauge("ocr.engine.busy", () => new[]
+        {
+            new Measurement<int>(pipeline.Pool.Busy, new KeyValuePair<string, object?>("engine", "tesseract")),
+            new Measurement<int>(pipeline.Neural?.Busy ?? 0, new KeyValuePair<string, object?>("engine", "neural")),
+        }, "{engine}", "Engines (Tesseract instances, neural workers) at work");
+        if (gpu is { Detected: true, TotalMemoryGb: { } total })
+        {
+            // Read once at start-up (GPU detection); free memory as then.
+            Meter.CreateObservableGauge("ocr.gpu.memory", () => new[]
+            {
+                new Measurement<double>(total * 1e9, new KeyValuePair<string, object?>("kind", "total")),
+                new Measurement<double>((gpu.FreeMemoryGb ?? 0) * 1e9, new KeyValuePair<string, object?>("kind", "free_at_start")),
+            }, "By", "GPU memory");
+        }
+    }
+
+    private static int MailboxDepth(Akka.Actor.IActorRef actor) =>
+        actor is Akka.Actor.ActorRefWithCell { Underlying: { } cell } ? cell.NumberOfMessages : 0;
 }
