@@ -257,10 +257,11 @@ public static class Cli
 
         var t = engines["tesseract"];
         var n = engines["neural"];
-        Table.Write(["engine", "model", "size/workers", "busy", "pages read", "provider"],
+        Table.Write(["engine", "model", "size/workers", "busy", "pages read", "pages/s 1m", "pages/s 5m", "provider"],
         [
-            ["tesseract", Text(t?["model"]), Text(t?["size"]), Text(t?["busy"]), Text(t?["pages_recognized"]), "cpu"],
-            .. n is null ? Array.Empty<string[]>() : [["neural", Text(n["model"]), Text(n["workers"]), Text(n["busy"]), Text(n["pages_recognized"]), Text(n["provider"])]],
+            ["tesseract", Text(t?["model"]), Text(t?["size"]), Text(t?["busy"]), Text(t?["pages_recognized"]), Text(t?["pages_per_second_1m"]), Text(t?["pages_per_second_5m"]), "cpu"],
+            .. n is null ? Array.Empty<string[]>()
+                : [["neural", Text(n["model"]), Text(n["workers"]), Text(n["busy"]), Text(n["pages_recognized"]), Text(n["pages_per_second_1m"]), Text(n["pages_per_second_5m"]), Text(n["provider"])]],
         ]);
         return 0;
     }

@@ -153,6 +153,8 @@ public static class OcrHost
         services.AddSingleton<ProgressFeed>();
         services.AddSingleton<UploadReceiver>();
         services.AddHostedService<EngineWarmup>();
+        services.AddSingleton<EngineRates>();
+        services.AddHostedService(sp => sp.GetRequiredService<EngineRates>());
 
         var akkaConfig = Path.Combine(AppContext.BaseDirectory, "hocon", "akka.conf");
         services.AddAkka("akkaocr", (akka, sp) => akka

@@ -79,6 +79,7 @@ public sealed partial class OperationsTests(SharedHost shared)
         queue["nodes"]![0]!["max_concurrent_jobs"]!.GetValue<int>().ShouldBe(3);
         var engines = await (await admin.GetAsync("/api/ocr/admin/engines")).JsonAsync();
         engines["tesseract"]!["size"]!.GetValue<int>().ShouldBeGreaterThan(0);
+        engines["tesseract"]!["pages_per_second_1m"]!.GetValue<double>().ShouldBeGreaterThanOrEqualTo(0);
         var cluster = await (await admin.GetAsync("/api/ocr/admin/cluster")).JsonAsync();
         cluster["members"]!.AsArray().Single()!["status"].Text().ShouldBe("Up");
         cluster["shard_regions"]!.AsArray().Count.ShouldBe(1);

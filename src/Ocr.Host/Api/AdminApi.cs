@@ -28,7 +28,7 @@ public static class AdminApi
 
     public sealed record Services(
         IRequiredActor<JobRegionKey> Jobs, IRequiredActor<NodeAdmissionKey> Admission, IJobIndex Index, ActorSystem System,
-        PagePipeline Pipeline, GpuStatusHolder Gpu, OcrServiceOptions Options, JsonSerializerOptionsHolder Json, JobOptions JobOptions);
+        PagePipeline Pipeline, GpuStatusHolder Gpu, OcrServiceOptions Options, JsonSerializerOptionsHolder Json, JobOptions JobOptions, EngineRates Rates);
 
     public static void MapAdminApi(this IEndpointRouteBuilder app)
     {
@@ -137,10 +137,15 @@ public static class AdminApi
         var pool = services.Pipeline.Pool;
         var neural = services.Pipeline.Neural;
         var gpu = services.Gpu.Status;
+        var rates = services.Rates.Current();
         return TypedResults.Json(new
         {
             node = services.Options.EffectiveNodeName,
-            tesseract = new { size = pool.Size, busy = pool.Busy, queued = pool.Queued, pages_recognized = pool.PagesRecognized, model = pool.ModelName, ready = pool.IsReady },
+            tesseract = new
+            {
+                size = pool.Size, busy = pool.Busy, queued = pool.Queued, pages_recognized = pool.PagesRecognized, model = pool.ModelName, ready = pool.IsReady,
+                pages_per_second_1m = rates.TesseractLastMinute, pages_per_second_5m = rates.TesseractLastFiveMinutes,
+            },
             neural = neural is null ? null : new
             {
                 model = neural.ModelName,
@@ -149,6 +154,8 @@ public static class AdminApi
                 workers = neural.Workers,
                 busy = neural.Busy,
                 pages_recognized = neural.PagesRecognized,
+                pages_per_second_1m = rates.NeuralLastMinute,
+                pages_per_second_5m = rates.NeuralLastFiveMinutes,
             },
             gpu = new { detected = gpu?.Detected ?? false, name = gpu?.Name, total_memory_gb = gpu?.TotalMemoryGb, free_memory_gb = gpu?.FreeMemoryGb },
             default_engine = services.Pipeline.AutoEngine,
