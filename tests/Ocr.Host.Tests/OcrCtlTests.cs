@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Ocr.TestSupport;
 
@@ -12,29 +11,9 @@ public sealed class OcrCtlTests(SharedHost shared)
 
     private static string AdminToken => Tokens.For("ctl-admin", claims: new Dictionary<string, object> { ["user_id"] = "ctl-admin", ["role"] = "admin" });
 
-    private async Task<(int ExitCode, string Output, string Error)> Ctl(string? token, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(HostProcess.CtlDll);
-        start.ArgumentList.Add("--url");
-        start.ArgumentList.Add(Host.BaseAddress.ToString());
-        if (token is not null)
-        {
-            start.ArgumentList.Add("--token");
-            start.ArgumentList.Add(token);
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private Task<(int ExitCode, string Output, string Error)> Ctl(string? token, params string[] arguments) =>
+        Processes.RunAsync("dotnet", [HostProcess.CtlDll, "--url", Host.BaseAddress.ToString(), .. token is null ? Array.Empty<string>() : ["--token", token], .. arguments],
+            timeout: TimeSpan.FromSeconds(60));
 
     [Fact]
     public async Task Jobs_list_prints_an_aligned_table_or_JSON_and_jobs_show_reads_one()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ocr.TestSupport;
 
 namespace Ocr.Host.Tests;
@@ -63,16 +62,7 @@ public sealed class OpenApiTests(SharedHost shared)
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Tools };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(10)).Token);
-        return (process.ExitCode, await output + await error);
+        var (code, output, error) = await Processes.RunAsync(program, arguments, Tools, TimeSpan.FromMinutes(10));
+        return (code, output + error);
     }
 }

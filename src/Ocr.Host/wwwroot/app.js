@@ -75,8 +75,8 @@ async function follow(jobId) {
   connection.on("progress", async (message) => {
     if (message.job_id !== state.jobId) return;
     showStatus(message);
-    if (message.status === "completed") { await showResult(jobId).catch((e) => showError(e.message)); loadHistory(); }
-    else if (message.status === "failed" || message.status === "cancelled") loadHistory();
+    if (message.status === "completed") { await showResult(jobId).catch((e) => showError(e.message)); historyAfterEnd(); }
+    else if (message.status === "failed" || message.status === "cancelled") historyAfterEnd();
   });
   await connection.start();
   await connection.invoke("SubscribeJob", jobId);
@@ -107,6 +107,9 @@ $("cancel").addEventListener("click", async () => {
   try { await api(`/api/ocr/job/${state.jobId}/cancel/`, { method: "POST" }); } catch (e) { showError(e.message); }
 });
 $("refresh").addEventListener("click", () => loadHistory());
+
+// The history comes from the job index, which may take a moment longer than the progress message to show the end.
+function historyAfterEnd() { loadHistory(); setTimeout(loadHistory, 1500); }
 
 async function loadHistory() {
   if (!token()) return;
