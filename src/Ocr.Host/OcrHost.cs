@@ -137,7 +137,7 @@ public static class OcrHost
         });
         if (options.ClusterMode)
         {
-            var redis = RedisConnection.Parse(options.RedisUrl!).Configuration!;
+            var redis = options.RedisConfiguration!;
             services.AddSingleton(sp => new RedisMonitor(redis, options.RedisDb, sp.GetRequiredService<ILogger<RedisMonitor>>(),
                 () => sp.GetRequiredService<ActorRegistry>().Get<JobHousekeeperKey>().Tell(JobHousekeeper.StoreReturned.Instance)));
             services.AddHostedService(sp => sp.GetRequiredService<RedisMonitor>());
@@ -227,7 +227,7 @@ public static class OcrHost
         var seeds = options.ClusterSeeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return akka.AddRedisCluster(new ClusterNodeOptions(
             options.EffectiveNodeName, options.EffectiveClusterHost, options.ClusterPort, seeds,
-            RedisConnection.Parse(options.RedisUrl!).Configuration!, options.RedisDb, options.RedisPrefix));
+            options.RedisConfiguration!, options.RedisDb, options.RedisPrefix));
     }
 
     private static void ConfigurePipeline(WebApplication app, OcrServiceOptions options)

@@ -176,9 +176,7 @@ public sealed class ClusterTests(TwoNodeCluster cluster, ITestOutputHelper outpu
     [Fact]
     public async Task Killing_the_node_that_runs_a_PDF_lets_the_other_node_finish_it_without_reading_a_page_twice()
     {
-        using var client = A.Client("cluster-kill");
-        var id = await client.SubmitOkAsync("cardinal.pdf", ScannedPdf, At200Dpi);
-        var running = await WaitOnAnyAsync("cluster-kill", id, s => s["pages_done"]!.GetValue<int>() >= 1 && s["node"] is not null);
+        var (id, running) = await StartPdfOnSomeNodeAsync("cluster-kill");
         var victim = running["node"].Text();
         var survivor = cluster.Other(victim);
         var doneAtKill = running["pages_done"]!.GetValue<int>();
@@ -203,9 +201,7 @@ public sealed class ClusterTests(TwoNodeCluster cluster, ITestOutputHelper outpu
     [Fact]
     public async Task A_node_stopped_with_SIGTERM_hands_its_job_over_and_the_job_completes_on_the_other()
     {
-        using var client = A.Client("cluster-leave");
-        var id = await client.SubmitOkAsync("cardinal.pdf", ScannedPdf, At200Dpi);
-        var running = await WaitOnAnyAsync("cluster-leave", id, s => s["pages_done"]!.GetValue<int>() >= 1 && s["node"] is not null);
+        var (id, running) = await StartPdfOnSomeNodeAsync("cluster-leave");
         var leaving = running["node"].Text();
 
         await cluster.Nodes[leaving].StopAsync();
@@ -267,6 +263,14 @@ public sealed class ClusterTests(TwoNodeCluster cluster, ITestOutputHelper outpu
         var health = await A.Client(null).GetAsync("/api/ocr/health/");
         health.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
         (await health.JsonAsync())["checks"]!["redis"]!["status"].Text().ShouldBe("failing");
+    }
+
+    /// <summary>Submits the scanned PDF on node A and waits until some node has read its first page: a job to interrupt.</summary>
+    private async Task<(string Id, JsonObject Running)> StartPdfOnSomeNodeAsync(string user)
+    {
+        using var client = A.Client(user);
+        var id = await client.SubmitOkAsync("cardinal.pdf", ScannedPdf, At200Dpi);
+        return (id, await WaitOnAnyAsync(user, id, s => s["pages_done"]!.GetValue<int>() >= 1 && s["node"] is not null));
     }
 
     /// <summary>Polls whichever node is alive (a node may be killed meanwhile).</summary>

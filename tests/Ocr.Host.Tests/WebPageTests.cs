@@ -80,7 +80,16 @@ public sealed class WebPageTests(SharedHost shared) : IAsyncLifetime
         await cancel.FocusAsync();
         await page.Keyboard.PressAsync("Enter");
 
-        await page.WaitForFunctionAsync("() => document.getElementById('job-status').textContent === 'cancelled'", null, new() { Timeout = 60_000 });
+        try
+        {
+            await page.WaitForFunctionAsync("() => document.getElementById('job-status').textContent === 'cancelled'", null, new() { Timeout = 60_000 });
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"the page never showed 'cancelled': status '{await page.Locator("#job-status").InnerTextAsync()}', " +
+                $"message '{await page.Locator("#job-message").InnerTextAsync()}', error '{await page.Locator("#error").InnerTextAsync()}'");
+        }
+
         (await page.Locator("#error").InnerTextAsync()).ShouldBeEmpty();
         await page.Locator("#history").GetByText("cancelled").First.WaitForAsync(new() { Timeout = 30_000 });
         _scriptErrors.ShouldBeEmpty();

@@ -22,7 +22,7 @@ internal static class Admissions
                 continue;
             }
 
-            system.ActorSelection(new RootActorPath(member.Address) / "user" / NodeAdmission.ActorName).Tell(message, sender);
+            system.ActorSelection(NodeAdmission.PathOn(member.Address)).Tell(message, sender);
         }
     }
 }

@@ -7,7 +7,6 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Ocr.Actors.Index;
 using Ocr.Pipeline;
-using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Streams;
 using static Ocr.Actors.Jobs.JobCommands;
 using static Ocr.Actors.Jobs.JobEvents;
@@ -347,7 +346,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
 
         var spec = _state.Spec!;
         var work = new JobWork(spec.StoredPath, spec.Kind, spec.Pages, spec.Dpi, spec.Language, spec.AutoRotate, _pipeline.Options.Preprocess, spec.Engine);
-        _run = new Run(_slotFrom);
+        _run = new Run();
         Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(_run.Id), _options.JobTimeout);
         _log.LogInformation("Job {JobId}: processing {Kind} upload of {Size} bytes on {Node}", _state.JobId, spec.Kind, spec.FileSize, _state.Node);
         _slotFrom.Tell(new NodeAdmission.TakeSlot(_state.JobId!, work, [.. _state.Pages.Keys]));
@@ -356,7 +355,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
     private void OnWorkStream(ISourceRef<IWorkEvent> events)
     {
         var run = _run;
-        if (run is null || run.KillSwitch is not null || !Sender.Equals(run.Node))
+        if (run is null || run.KillSwitch is not null || !Sender.Equals(_slotFrom))
         {
             return; // a stream nobody reads fails its own side after its subscription timeout
         }
@@ -521,12 +520,10 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         base.PostStop();
     }
 
-    private sealed class Run(IActorRef node)
+    /// <summary>One run of the job's work, in the slot of <see cref="_slotFrom"/>.</summary>
+    private sealed class Run
     {
         public Guid Id { get; } = Guid.NewGuid();
-
-        /// <summary>The admission whose slot runs the work.</summary>
-        public IActorRef Node { get; } = node;
 
         public UniqueKillSwitch? KillSwitch { get; set; }
     }

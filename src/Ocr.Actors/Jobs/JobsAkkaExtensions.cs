@@ -49,7 +49,6 @@ public static class JobsAkkaExtensions
             .AddHocon("akka.cluster.singleton-proxy.log-singleton-identification-failure = off", HoconAddMode.Prepend)
             .AddStartup((system, _) =>
             {
-                Metrics.OcrMetrics.ObserveCluster(system);
                 var cluster = Cluster.Get(system);
                 cluster.Join(cluster.SelfAddress);
             });
@@ -87,11 +86,7 @@ public static class JobsAkkaExtensions
                 }
                 """, HoconAddMode.Prepend)
             .AddHocon(Akka.Streams.ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
-            .AddStartup((system, _) =>
-            {
-                Metrics.OcrMetrics.ObserveCluster(system);
-                JoinCluster(system, node);
-            });
+            .AddStartup((system, _) => JoinCluster(system, node));
     }
 
     private static void JoinCluster(ActorSystem system, ClusterNodeOptions node)
@@ -165,6 +160,7 @@ public static class JobsAkkaExtensions
             {
                 registry.Register<JobHousekeeperKey>(system.ActorOf(JobHousekeeper.Props(registry.Get<JobRegionKey>(), resolver.GetService<IJobIndex>(), options), "housekeeper"));
                 system.ActorOf(Metrics.RegionSampler.Props(registry.Get<JobRegionKey>()), "region-sampler");
+                Metrics.OcrMetrics.ObserveCluster(system);
             });
 }
 
@@ -190,6 +186,10 @@ public static class NodeNames
 
     public static string NameOf(Member member) =>
         member.Roles.FirstOrDefault(r => r.StartsWith(Prefix, StringComparison.Ordinal))?[Prefix.Length..] ?? $"{member.Address.Host}:{member.Address.Port}";
+
+    /// <summary>The name of the member at <paramref name="address"/>, or the address when it is no member (any more).</summary>
+    public static string NameAt(ClusterEvent.CurrentClusterState state, Address address) =>
+        state.Members.FirstOrDefault(m => m.Address.Equals(address)) is { } member ? NameOf(member) : address.ToString();
 
     public static IEnumerable<string> PlainRoles(Member member) => member.Roles.Where(r => !r.StartsWith(Prefix, StringComparison.Ordinal));
 }

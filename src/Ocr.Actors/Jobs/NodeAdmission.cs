@@ -65,9 +65,12 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = base.AroundReceive(receive, message);
-        Metrics.OcrMetrics.AdmissionChanged(Snapshot());
+        Metrics.OcrMetrics.AdmissionChanged(SlotsHeld, Queued);
         return handled;
     }
+
+    /// <summary>The path of the admission on the node at <paramref name="node"/>.</summary>
+    public static ActorPath PathOn(Address node) => new RootActorPath(node) / "user" / ActorName;
 
     public static Props Props(JobOptions options, PagePipeline? pipeline = null, string node = "local", ILogger? log = null) =>
         Akka.Actor.Props.Create(() => new NodeAdmission(options, pipeline, node, null, log));
@@ -85,6 +88,12 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
     /// <summary>Waiting jobs (reserved or asking) against the queue limit.</summary>
     private int Queued => _waitingById.Count + _reserved.Count;
+
+    /// <summary>Slots running work or offered and not yet answered.</summary>
+    private int SlotsHeld => _running.Count + _offered.Count;
+
+    /// <summary>The share of this node's slots held apart from <paramref name="besides"/> of them (0 = idle), sent with an offer.</summary>
+    private double Load(int besides = 0) => (double)(SlotsHeld - besides) / _options.MaxConcurrentJobs;
 
     private void OnReserve(Reserve reserve)
     {
@@ -122,7 +131,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
         if (_offered.TryGetValue(request.JobId, out var offered) && offered.Entity.Equals(Sender))
         {
-            Sender.Tell(new SlotOffered(request.JobId, _node, (double)(_running.Count + _offered.Count - 1) / _options.MaxConcurrentJobs));
+            Sender.Tell(new SlotOffered(request.JobId, _node, Load(besides: 1)));
             return;
         }
 
@@ -141,11 +150,11 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
     private void OfferFree()
     {
-        while (!_draining && _running.Count + _offered.Count < _options.MaxConcurrentJobs && _waiting.Min is { } next)
+        while (!_draining && SlotsHeld < _options.MaxConcurrentJobs && _waiting.Min is { } next)
         {
             _waiting.Remove(next);
             _waitingById.Remove(next.JobId);
-            var load = (double)(_running.Count + _offered.Count) / _options.MaxConcurrentJobs;
+            var load = Load();
             _offered[next.JobId] = next;
             Timers.StartSingleTimer(("offer", next.JobId), new OfferExpired(next.JobId, next.Entity), OfferLifetime);
             next.Entity.Tell(new SlotOffered(next.JobId, _node, load));
@@ -175,8 +184,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
                     _ => throw new InvalidOperationException($"unknown page stream event {e.GetType().Name}"),
                 })
                 .Recover(error => Akka.Util.Option<IWorkEvent>.Create(new WorkFailed(Describe(error))))
-            : Source.Single<IWorkEvent>(new WorkFailed(
-                $"node {_node} cannot read the job's upload ({take.Work.FilePath} is not there); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees at the same path"));
+            : Source.Single<IWorkEvent>(new WorkFailed(UploadUnreadable($"{take.Work.FilePath} is not there")));
         var (killSwitch, sourceRef) = events
             .ViaMaterialized(KillSwitches.Single<IWorkEvent>(), Keep.Right)
             .ToMaterialized(StreamRefs.SourceRef<IWorkEvent>(), Keep.Both)
@@ -202,12 +210,15 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
         if (cause is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
-            return $"node {_node} cannot read the job's upload ({cause.Message}); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees at the same path";
+            return UploadUnreadable(cause.Message);
         }
 
         _log.LogError(cause, "A job failed unexpectedly on node {Node}", _node);
         return $"processing failed: {cause.Message}";
     }
+
+    private string UploadUnreadable(string why) =>
+        $"node {_node} cannot read the job's upload ({why}); in cluster mode OCR_UPLOADS_DIR must be a directory every node sees at the same path";
 
     private void OnOfferExpired(OfferExpired expired)
     {
@@ -275,7 +286,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
     }
 
     private AdmissionState Snapshot() => new(
-        _running.Count + _offered.Count, Queued, _options.MaxConcurrentJobs, _options.MaxQueuedJobs,
+        SlotsHeld, Queued, _options.MaxConcurrentJobs, _options.MaxQueuedJobs,
         _waiting.Min?.AcceptedAt, _waiting.Select(w => w.JobId.Value).ToList(), [.. _running.Keys.Concat(_offered.Keys).Select(k => k.Value)], _node, _draining);
 
     private sealed record Waiting(JobId JobId, DateTimeOffset AcceptedAt, IActorRef Entity);

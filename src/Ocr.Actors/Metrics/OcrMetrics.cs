@@ -30,12 +30,12 @@ public static class OcrMetrics
     private static readonly Histogram<double> JournalWrite = Meter.CreateHistogram("ocr.journal.write.duration", "s", "Time to persist a job's events",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5] });
 
-    private static NodeAdmission.AdmissionState? _admission;
+    private static (int Running, int Queued) _admission;
 
     static OcrMetrics()
     {
-        Meter.CreateObservableGauge("ocr.jobs.running", () => _admission?.Running ?? 0, "{job}", "Job slots held on this node");
-        Meter.CreateObservableGauge("ocr.jobs.queued", () => _admission?.Queued ?? 0, "{job}", "Jobs waiting for a slot, as this node sees them");
+        Meter.CreateObservableGauge("ocr.jobs.running", () => _admission.Running, "{job}", "Job slots held on this node");
+        Meter.CreateObservableGauge("ocr.jobs.queued", () => _admission.Queued, "{job}", "Jobs waiting for a slot, as this node sees them");
     }
 
     public static void Submitted() => JobsSubmitted.Add(1);
@@ -57,7 +57,7 @@ public static class OcrMetrics
 
     public static void JournalWritten(TimeSpan took) => JournalWrite.Record(took.TotalSeconds);
 
-    public static void AdmissionChanged(NodeAdmission.AdmissionState state) => _admission = state;
+    public static void AdmissionChanged(int running, int queued) => _admission = (running, queued);
 
     private static Akka.Cluster.Cluster? _cluster;
 

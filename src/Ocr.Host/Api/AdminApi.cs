@@ -106,9 +106,7 @@ public static class AdminApi
         {
             try
             {
-                var admission = member.Address.Equals(cluster.SelfAddress)
-                    ? services.Admission.ActorRef
-                    : await services.System.ActorSelection(new RootActorPath(member.Address) / "user" / NodeAdmission.ActorName).ResolveOne(AskTimeout);
+                var admission = await AdmissionOfAsync(services, member);
                 var state = await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.GetAdmission.Instance, AskTimeout);
                 return (object)new
                 {
@@ -172,7 +170,7 @@ public static class AdminApi
             var stats = await services.Jobs.ActorRef.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), AskTimeout);
             shards = stats.Regions.Select(r => new
             {
-                node = state.Members.FirstOrDefault(m => m.Address.Equals(r.Key)) is { } member ? NodeNames.NameOf(member) : r.Key.ToString(),
+                node = NodeNames.NameAt(state, r.Key),
                 address = r.Key.ToString(),
                 shards = r.Value.Stats.Count,
                 entities = r.Value.Stats.Values.Sum(),
@@ -209,12 +207,16 @@ public static class AdminApi
             return ErrorResults.Problem(404, $"no member named {name}; members: {string.Join(", ", cluster.State.Members.Select(NodeNames.NameOf))}");
         }
 
-        var admission = member.Address.Equals(cluster.SelfAddress)
-            ? services.Admission.ActorRef
-            : await services.System.ActorSelection(new RootActorPath(member.Address) / "user" / NodeAdmission.ActorName).ResolveOne(AskTimeout);
+        var admission = await AdmissionOfAsync(services, member);
         var state = await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.Drain.Instance, AskTimeout);
         return TypedResults.Json(new { node = state.Node, draining = state.Draining, running = state.Running });
     }
+
+    /// <summary>The admission of a member: this node's by reference, another's resolved by its path.</summary>
+    private static async Task<IActorRef> AdmissionOfAsync(Services services, Member member) =>
+        member.Address.Equals(Cluster.Get(services.System).SelfAddress)
+            ? services.Admission.ActorRef
+            : await services.System.ActorSelection(NodeAdmission.PathOn(member.Address)).ResolveOne(AskTimeout);
 
     /// <summary>The node whose shard region hosts the job's shard (null when none has started it).</summary>
     private static async Task<string?> EntityNodeAsync(Services services, JobId jobId)
@@ -224,8 +226,7 @@ public static class AdminApi
         {
             var stats = await services.Jobs.ActorRef.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(3)), AskTimeout);
             var region = stats.Regions.FirstOrDefault(r => shard is not null && r.Value.Stats.ContainsKey(shard));
-            return region.Key is null ? null
-                : Cluster.Get(services.System).State.Members.FirstOrDefault(m => m.Address.Equals(region.Key)) is { } member ? NodeNames.NameOf(member) : region.Key.ToString();
+            return region.Key is null ? null : NodeNames.NameAt(Cluster.Get(services.System).State, region.Key);
         }
         catch (AskTimeoutException)
         {

@@ -63,10 +63,10 @@ public static class OcrApi
     private static async Task<IResult> Submit(HttpContext http, [AsParameters] Services services, CancellationToken cancellationToken)
     {
         var jobId = JobId.New();
-        if (services.Redis is { Available: false } redis)
+        if (!services.Redis.Available)
         {
             http.Response.Headers.RetryAfter = "5";
-            return ErrorResults.Problem(503, $"the job store (Redis at {redis.Endpoint}) is unreachable: {redis.LastError}; nothing was accepted, retry in 5 s");
+            return ErrorResults.Problem(503, StoreUnreachable(services.Redis));
         }
 
         var uploads = services.Options.EffectiveUploadsDir;
@@ -108,9 +108,7 @@ public static class OcrApi
             services.Jobs.ActorRef.Tell(new JobCommands.CancelJob(jobId, owner));
             log.LogWarning("Submission not confirmed within {Seconds} s; answered 503", AskTimeout.TotalSeconds);
             http.Response.Headers.RetryAfter = "5";
-            return ErrorResults.Problem(503, services.Redis.Enabled && !services.Redis.Available
-                ? $"the job store (Redis at {services.Redis.Endpoint}) is unreachable: {services.Redis.LastError}; nothing was accepted, retry in 5 s"
-                : "the service is too busy to confirm the job; retry in 5 s");
+            return ErrorResults.Problem(503, services.Redis.Available ? "the service is too busy to confirm the job; retry in 5 s" : StoreUnreachable(services.Redis));
         }
 
         switch (reply)
@@ -138,6 +136,9 @@ public static class OcrApi
                 return ToResult(reply);
         }
     }
+
+    private static string StoreUnreachable(Health.RedisMonitor redis) =>
+        $"the job store (Redis at {redis.Endpoint}) is unreachable: {redis.LastError}; nothing was accepted, retry in 5 s";
 
     private static (JobSpec? Spec, string? Error) BuildSpec(UploadReceiver.Upload upload, PagePipeline pipeline)
     {

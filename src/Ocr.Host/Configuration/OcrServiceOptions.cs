@@ -42,6 +42,9 @@ public sealed class OcrServiceOptions : IValidatableObject
 
     public bool ClusterMode => !string.IsNullOrWhiteSpace(RedisUrl);
 
+    /// <summary>REDIS_URL as a StackExchange.Redis configuration string (null in the embedded mode, or when it cannot be used).</summary>
+    public string? RedisConfiguration => ClusterMode ? Actors.Persistence.RedisConnection.Parse(RedisUrl!).Configuration : null;
+
     public string EffectiveClusterHost => string.IsNullOrWhiteSpace(ClusterHost) ? System.Net.Dns.GetHostName() : ClusterHost.Trim();
 
     public string EffectiveNodeName => !string.IsNullOrWhiteSpace(NodeName) ? NodeName.Trim()

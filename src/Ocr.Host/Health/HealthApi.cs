@@ -137,7 +137,7 @@ public static class HealthApi
             {
                 self = NodeNames.NameOf(cluster.SelfMember),
                 self_address = cluster.SelfAddress.ToString(),
-                leader = state.Leader is { } leader ? state.Members.FirstOrDefault(m => m.Address.Equals(leader)) is { } l ? NodeNames.NameOf(l) : leader.ToString() : null,
+                leader = state.Leader is { } leader ? NodeNames.NameAt(state, leader) : null,
                 leader_address = state.Leader?.ToString(),
                 members = state.Members.Select(m => new
                 {
