@@ -14,14 +14,14 @@ RUN GPU_SWITCH=$([ "$FLAVOUR" = "gpu" ] && echo "-p:OcrGpu=true" || true) \
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime-cpu
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract5 poppler-utils libgtk-3-0 \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract5 poppler-utils qpdf libgtk-3-0 \
  && rm -rf /var/lib/apt/lists/*
 
 FROM nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04 AS runtime-gpu
 COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0 /usr/share/dotnet /usr/share/dotnet
 RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
  && apt-get update \
- && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract5 poppler-utils libgtk-3-0t64 libicu74 \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract5 poppler-utils qpdf libgtk-3-0t64 libicu74 \
  && rm -rf /var/lib/apt/lists/*
 
 FROM runtime-${FLAVOUR}

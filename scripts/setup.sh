@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIGURATION="${CONFIGURATION:-Release}"
 
+# qpdf lays the searchable PDF's text on a PDF upload's own pages. ImageMagick and xmllint check result formats in the tests (word boxes against stock tesseract on turned images; ALTO against its schema).
 # img2pdf builds the scanned PDFs of the cluster check and benchmarks; npm runs the OpenAPI linter and client generator in the tests. libgtk-3-0 brings the shared libraries OpenCvSharp's native part links against.
-packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev poppler-utils redis-server img2pdf python3 ca-certificates libgtk-3-0)
+packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libtesseract-dev poppler-utils qpdf redis-server img2pdf imagemagick libxml2-utils python3 ca-certificates libgtk-3-0)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

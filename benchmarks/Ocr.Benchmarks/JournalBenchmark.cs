@@ -86,7 +86,7 @@ internal static class JournalBenchmark
     }
 
     private static JobEvents.PageCompleted Event(int n) => new(new JobId("bench"),
-        new PageResult(n, string.Concat(Enumerable.Repeat("Patient letter text, line of a scanned page. ", 50)), 0.93, "ocr", 2480, 3508, 1.2, 0, 0.3, "tesseract"),
+        new StoredPage(n, string.Concat(Enumerable.Repeat("Patient letter text, line of a scanned page. ", 50)), 0.93, "ocr", 2480, 3508, 1.2, 0, 0.3, "tesseract"),
         DateTimeOffset.UtcNow);
 
     private static int EventBytes() => JsonSerializer.SerializeToUtf8Bytes(Event(1)).Length;

@@ -1,3 +1,4 @@
+using Ocr.Pipeline.Pages;
 using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
@@ -104,7 +105,7 @@ foreach (var run in runs)
 
             using var document = await pipeline.OpenAsync(work, default);
             var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
-            var results = await pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageResult>(), materializer);
+            var results = await pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageModel>(), materializer);
             pages += results.Count;
             escalated += results.Count(r => r.Escalated);
             if (Arg("only", "") is { Length: > 0 })

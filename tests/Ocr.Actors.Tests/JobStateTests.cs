@@ -13,7 +13,7 @@ public sealed class JobStateTests
     private static readonly UserId Alice = new("alice");
     private static readonly JobSpec Spec = new("scan.pdf", 1234, "/data/uploads/job-1.upload", DocumentKind.Pdf, "tesseract", "eng", null, null, true);
 
-    internal static PageResult Page(int n, string text = "text", double confidence = 0.9) =>
+    internal static StoredPage Page(int n, string text = "text", double confidence = 0.9) =>
         new(n, text, confidence, PageSources.Ocr, 100, 200, 0.5, 0, 0.1);
 
     private static JobState Fold(params IJobEvent[] events) => events.Aggregate(JobState.Empty, (s, e) => s.Apply(e));

@@ -41,7 +41,7 @@ public sealed class EngineSelectionTests
     [InlineData(true, false, "neural", "neural")]
     [InlineData(true, true, "tesseract", "neural")]
     public void Auto_picks_neural_on_a_GPU_else_the_configured_CPU_engine(bool installed, bool onGpu, string cpuEngine, string expected) =>
-        PagePipeline.ChooseAutoEngine(installed, onGpu, cpuEngine).ShouldBe(expected);
+        EnginePolicy.ChooseAutoEngine(installed, onGpu, cpuEngine).ShouldBe(expected);
 
     [Fact]
     public void GPU_detection_agrees_with_the_NVIDIA_devices_this_machine_has_and_never_throws()
@@ -67,12 +67,12 @@ public sealed class EngineSelectionTests
     [Fact]
     public void The_better_reading_is_the_more_confident_one_unless_it_lost_text()
     {
-        var full = new PageRecognition("a long reading with many letters", 0.70, 0, 0, "plain");
-        var confident = new PageRecognition("a long reading with many letterz", 0.90, 0, 0, "neural", OcrEngines.Neural);
-        var shortOne = new PageRecognition("a", 0.99, 0, 0, "neural", OcrEngines.Neural);
+        var full = new PageRecognition("a long reading with many letters", 0.70, 0, 0, "plain", OcrEngines.Tesseract, []);
+        var confident = new PageRecognition("a long reading with many letterz", 0.90, 0, 0, "neural", OcrEngines.Neural, []);
+        var shortOne = new PageRecognition("a", 0.99, 0, 0, "neural", OcrEngines.Neural, []);
 
-        PagePipeline.Better(full, confident).ShouldBe(confident);
-        PagePipeline.Better(full, shortOne).ShouldBe(full);
-        PagePipeline.Better(shortOne, full).ShouldBe(full);
+        ReadingPlan.Better(full, confident).ShouldBe(confident);
+        ReadingPlan.Better(full, shortOne).ShouldBe(full);
+        ReadingPlan.Better(shortOne, full).ShouldBe(full);
     }
 }

@@ -1,3 +1,4 @@
+using Ocr.Pipeline.Pages;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
@@ -28,11 +29,11 @@ public sealed class EscalationTests : TestKit, IDisposable
         _pipeline = new PagePipeline(_pool, options, _neural);
     }
 
-    private async Task<(PageResult Page, double Cer)> ReadAsync(string file, string engine)
+    private async Task<(PageModel Page, double Cer)> ReadAsync(string file, string engine)
     {
         var work = new JobWork(EvalCorpus.PathOf(file), FileTypes.KindOf(Path.GetExtension(file))!.Value, null, null, "eng", true, PreprocessMode.Auto, engine);
         using var document = await _pipeline.OpenAsync(work, default);
-        var pages = await _pipeline.Pages(document, [1], work, default).RunWith(Sink.Seq<PageResult>(), Sys.Materializer());
+        var pages = await _pipeline.Pages(document, [1], work, default).RunWith(Sink.Seq<PageModel>(), Sys.Materializer());
         var cer = ErrorRate.Cer(EvalCorpus.GroundTruth(file), pages[0].Text);
         _output.WriteLine($"{file} engine={engine}: read by {pages[0].Engine}, escalated {pages[0].Escalated}, confidence {pages[0].Confidence:F3}, CER {cer:P1}");
         return (pages[0], cer);

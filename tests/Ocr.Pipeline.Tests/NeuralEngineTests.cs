@@ -48,8 +48,9 @@ public sealed class NeuralEngineTests : TestKit, IDisposable
         reading.Engine.ShouldBe(OcrEngines.Neural);
         reading.RotationApplied.ShouldBe(rotation);
         reading.Confidence.ShouldBeInRange(0.5, 1.0);
-        reading.Lines.ShouldNotBeNull().ShouldNotBeEmpty();
-        foreach (var line in reading.Lines)
+        var lines = reading.Blocks.SelectMany(b => b.Lines).ToList();
+        lines.ShouldNotBeEmpty();
+        foreach (var line in lines)
         {
             line.Words.ShouldNotBeEmpty();
             line.Box.Width.ShouldBeGreaterThan(0);

@@ -1,3 +1,4 @@
+using Ocr.Pipeline.Pages;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Streams.TestKit;
@@ -30,7 +31,7 @@ public sealed class PagePipelineTests : TestKit, IDisposable
         var work = Work("pdfs/ocrmypdf_cardinal.pdf", "2-3");
         using var document = await _pipeline.OpenAsync(work, default);
         var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
-        var probe = this.CreateManualSubscriberProbe<PageResult>();
+        var probe = this.CreateManualSubscriberProbe<PageModel>();
 
         _pipeline.Pages(document, todo, work, default).RunWith(Sink.FromSubscriber(probe), Sys.Materializer());
         var subscription = await probe.ExpectSubscriptionAsync();
@@ -92,9 +93,9 @@ public sealed class PagePipelineTests : TestKit, IDisposable
         var work = Work("pdfs/ocrmypdf_cardinal.pdf");
         using var document = await _pipeline.OpenAsync(work, default);
         using var cancellation = new CancellationTokenSource();
-        var probe = this.CreateManualSubscriberProbe<PageResult>();
+        var probe = this.CreateManualSubscriberProbe<PageModel>();
         var killSwitch = _pipeline.Pages(document, [1, 2, 3, 4], work, cancellation.Token)
-            .ViaMaterialized(KillSwitches.Single<PageResult>(), Keep.Right)
+            .ViaMaterialized(KillSwitches.Single<PageModel>(), Keep.Right)
             .To(Sink.FromSubscriber(probe))
             .Run(Sys.Materializer());
         var subscription = await probe.ExpectSubscriptionAsync();
@@ -118,7 +119,7 @@ public sealed class PagePipelineTests : TestKit, IDisposable
         using var document = new FailingDocument();
 
         var error = await Should.ThrowAsync<OcrDocumentException>(() =>
-            _pipeline.Pages(document, [1, 2], work, default).RunWith(Sink.Seq<PageResult>(), Sys.Materializer()));
+            _pipeline.Pages(document, [1, 2], work, default).RunWith(Sink.Seq<PageModel>(), Sys.Materializer()));
 
         error.Message.ShouldContain("page 2");
         document.Attempts.ShouldBe(_options.PageAttempts);

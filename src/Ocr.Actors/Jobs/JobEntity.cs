@@ -76,7 +76,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         Command<StreamStarted>(_ => Sender.Tell(StreamAck.Instance));
         Command<StreamItem>(OnStreamItem);
         Command<StreamFinished>(f => IfCurrent(f.RunId, () => Handle(
-            new CompleteRun(_state.JobId!, _pipeline.ModelUsedFor(_state.Pages.Values, _state.Spec!.Language), _state.Pages.Values.Any(p => p.GpuUsed)), ActorRefs.Nobody)));
+            new CompleteRun(_state.JobId!, _pipeline.ModelUsedFor(_state.Pages.Values.Select(p => (p.Source, p.Engine)), _state.Spec!.Language), _state.Pages.Values.Any(p => p.GpuUsed)), ActorRefs.Nobody)));
         // The work's own errors arrive as WorkFailed; a failing stream means its node or the link to it was lost.
         Command<StreamFailed>(f => IfCurrent(f.RunId, () => OnRunLost(f.Error.Message)));
         Command<TimedOut>(t => IfCurrent(t.RunId, () => Handle(
@@ -473,9 +473,11 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         var stored = StoredPathOfDeleted;
         Task.Run(async () =>
         {
-            if (stored is not null && File.Exists(stored))
+            if (stored is not null)
             {
+                // The upload and what was made from it: the searchable PDF.
                 File.Delete(stored);
+                File.Delete(Pipeline.Rendering.SearchablePdfBuilder.ArtifactPathFor(stored));
             }
 
             await _index.DeleteAsync(jobId);

@@ -15,14 +15,16 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
     private readonly IActorRef _jobs;
     private readonly IJobIndex _index;
     private readonly JobOptions _options;
+    private readonly Pipeline.PipelineOptions _pipelineOptions;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<SweepKind> _running = [];
 
-    public JobHousekeeper(IActorRef jobs, IJobIndex index, JobOptions options)
+    public JobHousekeeper(IActorRef jobs, IJobIndex index, JobOptions options, Pipeline.PipelineOptions pipelineOptions)
     {
         _jobs = jobs;
         _index = index;
         _options = options;
+        _pipelineOptions = pipelineOptions;
 
         Receive<Tick>(t => Sweep(t.Kind));
         // The job store is back after an outage: jobs that stopped on a failed write wake now, and again once
@@ -62,8 +64,8 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef jobs, IJobIndex index, JobOptions options) =>
-        Akka.Actor.Props.Create(() => new JobHousekeeper(jobs, index, options));
+    public static Props Props(IActorRef jobs, IJobIndex index, JobOptions options, Pipeline.PipelineOptions pipelineOptions) =>
+        Akka.Actor.Props.Create(() => new JobHousekeeper(jobs, index, options, pipelineOptions));
 
     protected override void PreStart()
     {
@@ -111,6 +113,7 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
         var removed = new List<Jobs.JobId>();
         foreach (var (jobId, path) in due)
         {
+            await KeepSearchablePdf(jobId);
             try
             {
                 File.Delete(path);
@@ -124,6 +127,27 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
 
         await _index.MarkUploadsRemovedAsync(removed);
         return removed.Count;
+    }
+
+    /// <summary>
+    /// A completed job's searchable PDF is made from its upload, so it is made now, before the
+    /// upload goes (unless a request already made it); a job that cannot have one is passed by.
+    /// </summary>
+    private async Task KeepSearchablePdf(JobId jobId)
+    {
+        try
+        {
+            var reply = await _jobs.Ask<JobReplies.IJobReply>(new JobCommands.GetResult(jobId, new UserId("housekeeper"), AsAdmin: true), TimeSpan.FromSeconds(30));
+            if (reply is JobReplies.Result { View: var result } && result.Status == JobStatuses.Completed
+                && new Pipeline.Rendering.ResultDocument(result.JobId, result.ExtractedText, result.ModelUsed, result.Pages).WhyNoGeometry() is null)
+            {
+                await Pipeline.Rendering.SearchablePdfBuilder.EnsureAsync(result.UploadPath, result.Kind, result.Pages, _pipelineOptions, CancellationToken.None);
+            }
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Job {JobId}: the searchable PDF could not be made before the upload is removed: {Error}", jobId, e.Message);
+        }
     }
 
     private async Task<int> DeleteExpired(DateTimeOffset finishedBy)

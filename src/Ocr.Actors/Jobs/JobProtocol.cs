@@ -69,7 +69,7 @@ public static class JobCommands
     // What the job's page stream reports, as commands to decide on.
     public sealed record RecordPlan(JobId JobId, int PageCount, int[] Pages) : IJobCommand;
 
-    public sealed record RecordPage(JobId JobId, PageResult Page) : IJobCommand;
+    public sealed record RecordPage(JobId JobId, StoredPage Page) : IJobCommand;
 
     public sealed record CompleteRun(JobId JobId, string ModelUsed, bool GpuUsed) : IJobCommand;
 
@@ -90,7 +90,7 @@ public static class JobEvents
 
     public sealed record PagesPlanned(JobId JobId, int PageCount, int[] Pages, DateTimeOffset At) : IJobEvent;
 
-    public sealed record PageCompleted(JobId JobId, PageResult Page, DateTimeOffset At) : IJobEvent;
+    public sealed record PageCompleted(JobId JobId, StoredPage Page, DateTimeOffset At) : IJobEvent;
 
     public sealed record JobCompleted(JobId JobId, string ModelUsed, bool GpuUsed, DateTimeOffset At) : IJobEvent;
 
@@ -134,7 +134,7 @@ public static class JobReplies
 
     public sealed record Status(JobStatusView View) : IJobReply;
 
-    public sealed record Result(JobResultView View) : IJobReply;
+    public sealed record Result(JobResult View) : IJobReply;
 }
 
 /// <summary>The job status object of SPEC.md.</summary>
@@ -155,8 +155,8 @@ public sealed record JobStatusView(
     [property: System.Text.Json.Serialization.JsonIgnore] string Owner,
     string? Node = null);
 
-/// <summary>The result object of SPEC.md.</summary>
-public sealed record JobResultView(
+/// <summary>A job's result: what the result object of SPEC.md and every other format are made from, and the upload it was read from.</summary>
+public sealed record JobResult(
     string JobId,
     string Status,
     string ExtractedText,
@@ -165,7 +165,9 @@ public sealed record JobResultView(
     double ProcessingTime,
     string ModelUsed,
     bool GpuUsed,
-    IReadOnlyList<PageResult> Pages);
+    IReadOnlyList<Pipeline.Pages.PageModel> Pages,
+    string UploadPath,
+    DocumentKind Kind);
 
 /// <summary>A progress message as the WebSocket and the hub send it.</summary>
 public sealed record JobProgress(

@@ -32,7 +32,7 @@ public sealed record JobState : IOcrProtocolMember
 
     public ImmutableArray<int> PlannedPages { get; init; } = [];
 
-    public ImmutableSortedDictionary<int, PageResult> Pages { get; init; } = ImmutableSortedDictionary<int, PageResult>.Empty;
+    public ImmutableSortedDictionary<int, StoredPage> Pages { get; init; } = ImmutableSortedDictionary<int, StoredPage>.Empty;
 
     public string? Error { get; init; }
 
@@ -94,13 +94,13 @@ public sealed record JobState : IOcrProtocolMember
         JobId!.Value, Status, Progress, Message, Spec!.FileName, Spec.FileSize, Spec.Engine, CreatedAt, StartedAt, CompletedAt,
         Pages.Count, PageCount is null ? null : PagesPlannedCount, Error, Owner!.Value, Node);
 
-    public JobResultView ToResultView()
+    public JobResult ToResultView()
     {
-        var pages = Pages.Values.ToList();
+        var pages = Pages.Values.Select(p => p.ToModel()).ToList();
         var text = string.Join("\n\n", pages.Select(p => p.Text));
         var confidence = pages.Count == 0 ? 0 : Math.Round(pages.Average(p => p.Confidence), 4);
         var seconds = StartedAt is { } start ? ((CompletedAt ?? start) - start).TotalSeconds : 0;
-        return new JobResultView(JobId!.Value, Status, text, confidence, pages.Count, Math.Round(seconds, 3), ModelUsed ?? "", GpuUsed, pages);
+        return new JobResult(JobId!.Value, Status, text, confidence, pages.Count, Math.Round(seconds, 3), ModelUsed ?? "", GpuUsed, pages, Spec!.StoredPath, Spec.Kind);
     }
 
     public JobProgress ToProgress(double timestamp)

@@ -158,7 +158,7 @@ public static class JobsAkkaExtensions
                 })
             .WithActors((system, registry, resolver) =>
             {
-                registry.Register<JobHousekeeperKey>(system.ActorOf(JobHousekeeper.Props(registry.Get<JobRegionKey>(), resolver.GetService<IJobIndex>(), options), "housekeeper"));
+                registry.Register<JobHousekeeperKey>(system.ActorOf(JobHousekeeper.Props(registry.Get<JobRegionKey>(), resolver.GetService<IJobIndex>(), options, resolver.GetService<PagePipeline>().Options), "housekeeper"));
                 system.ActorOf(Metrics.RegionSampler.Props(registry.Get<JobRegionKey>()), "region-sampler");
                 Metrics.OcrMetrics.ObserveCluster(system);
             });

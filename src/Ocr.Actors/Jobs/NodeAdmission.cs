@@ -180,7 +180,7 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
                 .Select(e => e switch
                 {
                     DocumentPlanned plan => (IWorkEvent)new WorkPlanned(plan.PageCount, [.. plan.Planned], [.. plan.ToRead]),
-                    PageRead read => new WorkPage(read.Page with { Node = _node }),
+                    PageRead read => new WorkPage(StoredPage.From(read.Page with { Node = _node })),
                     _ => throw new InvalidOperationException($"unknown page stream event {e.GetType().Name}"),
                 })
                 .Recover(error => Akka.Util.Option<IWorkEvent>.Create(new WorkFailed(Describe(error))))
@@ -378,7 +378,7 @@ public interface IWorkEvent : IOcrProtocolMember;
 
 public sealed record WorkPlanned(int PageCount, int[] Planned, int[] ToRead) : IWorkEvent;
 
-public sealed record WorkPage(PageResult Page) : IWorkEvent;
+public sealed record WorkPage(StoredPage Page) : IWorkEvent;
 
 /// <summary>The work stopped on an error of the job (its document, a page): the job fails with it.</summary>
 public sealed record WorkFailed(string Error) : IWorkEvent;

@@ -49,7 +49,7 @@ public static class OcrMetrics
         }
     }
 
-    public static void PageRead(PageResult page)
+    public static void PageRead(Jobs.StoredPage page)
     {
         Pages.Add(1, new KeyValuePair<string, object?>("engine", page.Engine ?? "none"), new KeyValuePair<string, object?>("source", page.Source));
         PageDuration.Record(page.ProcessingTime);

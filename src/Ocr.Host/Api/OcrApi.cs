@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Ocr.Actors.Index;
 using Ocr.Actors.Jobs;
+using Ocr.Pipeline.Rendering;
 using Ocr.Host.Auth;
 using Ocr.Host.Configuration;
 using Ocr.Pipeline.Streams;
@@ -31,7 +32,10 @@ public static class OcrApi
         api.MapGet("/job/{jobId}/status", Status).WithName("GetJobStatus").WithSummary("Job status")
             .Produces<JobStatusView>().WithJobErrors();
         api.MapGet("/job/{jobId}/result", Result).WithName("GetJobResult").WithSummary("Job result (pass ?partial=true for the pages done so far)")
-            .Produces<JobResultView>().ProducesProblem(StatusCodes.Status400BadRequest).WithJobErrors();
+            .WithDescription("?format= json (default) | txt | hocr (hOCR 1.2) | alto (ALTO 4.4, pixels) | pdf (searchable: each page's image under an invisible text layer on the word boxes) | md (Markdown). Boxes are [x0, y0, x1, y1] in pixels of the page as uploaded (PDF pages as rendered at the page's dpi). 409: the format needs word positions this job does not have (a text upload, a job read before they were recorded, or a PDF whose upload is gone).")
+            .Produces<JobResultView>().Produces<string>(StatusCodes.Status200OK, "text/plain", "text/html", "application/xml", "text/markdown")
+            .Produces(StatusCodes.Status200OK, contentType: "application/pdf")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).WithJobErrors();
         api.MapPost("/job/{jobId}/cancel", Cancel).WithName("CancelJob").WithSummary("Cancel a pending or processing job")
             .Produces<CancelAccepted>().ProducesProblem(StatusCodes.Status400BadRequest).WithJobErrors();
         api.MapDelete("/job/{jobId}", Delete).WithName("DeleteJob").WithSummary("Delete a job at once: its upload, results, events and snapshots")
@@ -200,8 +204,19 @@ public static class OcrApi
     private static Task<IResult> Status(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
         AskJob(services, new JobCommands.GetStatus(new JobId(jobId), UserOf(user)), cancellationToken);
 
-    private static Task<IResult> Result(string jobId, ClaimsPrincipal user, [AsParameters] Services services, [FromQuery] bool? partial, CancellationToken cancellationToken) =>
-        AskJob(services, new JobCommands.GetResult(new JobId(jobId), UserOf(user), partial ?? false), cancellationToken);
+    private static async Task<IResult> Result(
+        string jobId, ClaimsPrincipal user, [AsParameters] Services services, [FromQuery] bool? partial, [FromQuery] string? format, CancellationToken cancellationToken)
+    {
+        if (ResultFormat.Named(format) is not { } wanted)
+        {
+            return ErrorResults.Problem(400, $"unknown format '{format}': one of {ResultFormats.Known}");
+        }
+
+        var (reply, unanswered) = await AskAsync(services, new JobCommands.GetResult(new JobId(jobId), UserOf(user), partial ?? false), cancellationToken);
+        return unanswered ?? (reply is JobReplies.Result result
+            ? await ResultFormats.RespondAsync(wanted, result.View, partial ?? false, services.Pipeline.Options, cancellationToken)
+            : ToResult(reply!));
+    }
 
     private static Task<IResult> Cancel(string jobId, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken) =>
         AskJob(services, new JobCommands.CancelJob(new JobId(jobId), UserOf(user)), cancellationToken);
@@ -211,15 +226,22 @@ public static class OcrApi
 
     private static async Task<IResult> AskJob(Services services, IJobCommand command, CancellationToken cancellationToken)
     {
+        var (reply, unanswered) = await AskAsync(services, command, cancellationToken);
+        return unanswered ?? ToResult(reply!);
+    }
+
+    /// <summary>The job's reply, or the 503 to answer when it did not come.</summary>
+    private static async Task<(IJobReply? Reply, IResult? Unanswered)> AskAsync(Services services, IJobCommand command, CancellationToken cancellationToken)
+    {
         try
         {
-            return ToResult(await services.Jobs.ActorRef.Ask<IJobReply>(command, AskTimeout, cancellationToken));
+            return (await services.Jobs.ActorRef.Ask<IJobReply>(command, AskTimeout, cancellationToken), null);
         }
         catch (AskTimeoutException)
         {
             // The job's shard is moving (a node left or died) or its store is away: nothing was decided, ask again.
             services.Http.Response.Headers.RetryAfter = "5";
-            return ErrorResults.Problem(503, $"job {command.JobId} did not answer within {AskTimeout.TotalSeconds:0} s (its node may be moving it); retry in 5 s");
+            return (null, ErrorResults.Problem(503, $"job {command.JobId} did not answer within {AskTimeout.TotalSeconds:0} s (its node may be moving it); retry in 5 s"));
         }
     }
 
@@ -240,7 +262,7 @@ public static class OcrApi
     public static IResult ToResult(IJobReply reply) => reply switch
     {
         JobReplies.Status s => TypedResults.Json(s.View),
-        JobReplies.Result r => TypedResults.Json(r.View),
+        JobReplies.Result r => TypedResults.Json(JobResultView.From(r.View)),
         JobReplies.Cancelled c => TypedResults.Json(new CancelAccepted(c.JobId.Value, JobStatuses.Cancelled)),
         JobReplies.Deleted => TypedResults.NoContent(),
         JobReplies.Failed f => ErrorResults.Problem(500, f.Error),

@@ -68,6 +68,23 @@ public static class OpenApiDocumentation
             document.Components.Schemas["JobProgress"] = await context.GetOrCreateSchemaAsync(typeof(Ocr.Actors.Jobs.JobProgress), null, cancellationToken);
         });
 
+        // Boxes are written as four numbers by their converter, which the schema generator does not see.
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            if (context.JsonTypeInfo.Type == typeof(Ocr.Pipeline.Pages.Box))
+            {
+                schema.Type = JsonSchemaType.Array;
+                schema.Properties = null;
+                schema.Required = null;
+                schema.Items = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" };
+                schema.MinItems = 4;
+                schema.MaxItems = 4;
+                schema.Description = "[x0, y0, x1, y1] in pixels of the page";
+            }
+
+            return Task.CompletedTask;
+        });
+
         options.AddOperationTransformer((operation, context, _) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;

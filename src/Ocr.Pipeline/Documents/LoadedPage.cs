@@ -21,4 +21,5 @@ public sealed record ImagePage(int PageNumber, PageImage Image) : LoadedPage(Pag
     public override void Dispose() => Image.Dispose();
 }
 
-public sealed record TextPage(int PageNumber, string Text, string Source, int Width, int Height) : LoadedPage(PageNumber);
+/// <summary>A page whose text is known without OCR; <paramref name="Blocks"/> are its words where the source has positions (null: none kept).</summary>
+public sealed record TextPage(int PageNumber, string Text, string Source, int Width, int Height, int? Dpi = null, IReadOnlyList<Ocr.Pipeline.Pages.TextBlock>? Blocks = null) : LoadedPage(PageNumber);

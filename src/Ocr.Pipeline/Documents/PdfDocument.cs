@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Ocr.Pipeline.Pages;
 
 namespace Ocr.Pipeline.Documents;
 
@@ -75,7 +76,11 @@ public sealed partial class PdfDocument : IDocument
             var text = await TextLayerOf(pageNumber, cancellationToken);
             if (text is not null && text.Count(char.IsLetterOrDigit) >= MinimumTextLayerLetters)
             {
-                return new TextPage(pageNumber, text, PageSources.TextLayer, (int)Math.Round(widthPt), (int)Math.Round(heightPt));
+                var pageDpi = DpiWithinBudget(widthPt, heightPt, _dpi, _maxPixels);
+                var words = _textLayer!.Words is { } all && all.Count >= pageNumber
+                    ? TextLayerWords.InTextOrder(text, all[pageNumber - 1], pageDpi)
+                    : [];
+                return new TextPage(pageNumber, text, PageSources.TextLayer, PixelsAt(widthPt, pageDpi), PixelsAt(heightPt, pageDpi), pageDpi, words);
             }
         }
 
@@ -204,8 +209,13 @@ public sealed partial class PdfDocument : IDocument
         var text = layout ? layoutText : await ExtractText([], layout: false, cancellationToken);
         // pdftotext ends every page with a form feed.
         var pages = text?.Split('\f');
-        return new TextLayer(layout, pages is not null && pages.Length == PageCount + 1 ? pages[..PageCount].Select(p => p.TrimEnd()).ToArray() : null);
+        var positions = await ProcessRunner.RunAsync("pdftotext", ["-bbox-layout", "-enc", "UTF-8", _path, "-"], cancellationToken);
+        var words = positions.ExitCode == 0 ? TextLayerWords.Parse(positions.StandardOutput) : null;
+        return new TextLayer(layout, pages is not null && pages.Length == PageCount + 1 ? pages[..PageCount].Select(p => p.TrimEnd()).ToArray() : null, words);
     }
+
+    /// <summary>A length in points as whole pixels at <paramref name="dpi"/>, as pdftoppm sizes its pages.</summary>
+    public static int PixelsAt(double points, int dpi) => (int)Math.Ceiling((points * dpi / 72.0) - 1e-6);
 
     /// <summary>pdftotext's output for the pages that <paramref name="range"/> selects (all when empty); null when it fails.</summary>
     private async Task<string?> ExtractText(string[] range, bool layout, CancellationToken cancellationToken)
@@ -215,8 +225,8 @@ public sealed partial class PdfDocument : IDocument
         return result.ExitCode != 0 ? null : range.Length == 0 ? result.StandardOutput : result.StandardOutput.Replace("\f", string.Empty).TrimEnd();
     }
 
-    /// <summary>The text extraction mode chosen for the document, and its pages' texts when they split cleanly.</summary>
-    private sealed record TextLayer(bool Layout, string[]? Pages);
+    /// <summary>The text extraction mode chosen for the document, its pages' texts when they split cleanly, and their words with positions.</summary>
+    private sealed record TextLayer(bool Layout, string[]? Pages, IReadOnlyList<IReadOnlyList<TextBlock>>? Words);
 
     /// <summary>The requested DPI, lowered so the rendered page stays within the pixel budget.</summary>
     public static int DpiWithinBudget(double widthPt, double heightPt, int dpi, long maxPixels)

@@ -33,6 +33,22 @@ public sealed record ConfidenceCalibration(IReadOnlyList<(double Raw, double Cal
 
         return Points[^1].Calibrated;
     }
+
+    /// <summary>The reading with its page, line and word confidences all on the calibrated scale.</summary>
+    public PageRecognition ApplyTo(PageRecognition reading) => reading with
+    {
+        Confidence = Apply(reading.Confidence),
+        Blocks = reading.Blocks.Select(block => block with
+        {
+            Lines = block.Lines.Select(line => line with
+            {
+                Confidence = Round(line.Confidence),
+                Words = line.Words.Select(word => word with { Confidence = Round(word.Confidence) }).ToList(),
+            }).ToList(),
+        }).ToList(),
+    };
+
+    private double Round(double raw) => Math.Round(Apply(raw), 4);
 }
 
 /// <summary>

@@ -1,24 +1,33 @@
+using Ocr.Pipeline.Pages;
+
 namespace Ocr.Pipeline.Engines;
 
-/// <summary>Text that an engine read from one page image.</summary>
+/// <summary>
+/// What an engine read from one page image: the text, its confidence, and blocks of lines of
+/// words whose boxes are already in the frame of the image it was given.
+/// </summary>
 public sealed record PageRecognition(
     string Text,
     double Confidence,
     int RotationApplied,
     double DeskewAngle,
     string Recipe,
-    string Engine = OcrEngines.Tesseract,
-    IReadOnlyList<TextLine>? Lines = null);
+    string Engine,
+    IReadOnlyList<TextBlock> Blocks)
+{
+    public int Letters => Text.Count(char.IsLetterOrDigit);
 
-/// <summary>What the caller asks of one recognition.</summary>
-public sealed record RecognitionRequest(string Language, bool AutoRotate, PreprocessMode Preprocess = PreprocessMode.Auto);
+    public PageOrientation Orientation => new(DeskewAngle, RotationApplied);
+}
 
-/// <summary>A box on the page, in pixels of the page as recognized (after deskew and rotation).</summary>
-public sealed record TextBox(int X, int Y, int Width, int Height);
+/// <summary>How a page was turned upright: the tilt straightened, then quarter turns counter-clockwise.</summary>
+public sealed record PageOrientation(double Deskew, int Rotation);
 
-public sealed record TextWord(string Text, double Confidence, TextBox Box);
-
-public sealed record TextLine(string Text, double Confidence, TextBox Box, IReadOnlyList<TextWord> Words);
+/// <summary>
+/// What the caller asks of one recognition. <paramref name="Known"/>, when given, is how the
+/// page stands (found by an earlier reading): the engine applies it instead of looking again.
+/// </summary>
+public sealed record RecognitionRequest(string Language, bool AutoRotate, PreprocessMode Preprocess = PreprocessMode.Auto, PageOrientation? Known = null);
 
 /// <summary>Engine names as they appear in the submit field and in page results.</summary>
 public static class OcrEngines
@@ -28,4 +37,17 @@ public static class OcrEngines
     public const string Neural = "neural";
 
     public static readonly string[] Choices = [Auto, Tesseract, Neural];
+}
+
+/// <summary>An OCR engine behind the service's one seam: reads a page image it does not change.</summary>
+public interface IPageEngine
+{
+    /// <summary>The engine's name in page results (<see cref="OcrEngines"/>).</summary>
+    string Name { get; }
+
+    /// <summary>Raw confidences onto the service's one scale.</summary>
+    ConfidenceCalibration Calibration { get; }
+
+    /// <summary>Reads <paramref name="image"/>, leaving it as it was; confidences are the engine's raw ones.</summary>
+    Task<PageRecognition> ReadAsync(PageImage image, RecognitionRequest request, CancellationToken cancellationToken);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Ocr.Pipeline.Native;
+using Ocr.Pipeline.Pages;
 
 namespace Ocr.Pipeline.Engines;
 
@@ -55,7 +56,11 @@ public sealed class TesseractEngine : IDisposable
 
     public string Language => _language;
 
-    /// <summary>Reads one page. Deskews, turns it upright (when asked) and retries a nearly empty reading.</summary>
+    /// <summary>
+    /// Reads one page, leaving <paramref name="image"/> as it came: a copy is deskewed, turned
+    /// upright (when asked) and a weak reading retried; word boxes come back in the frame of
+    /// <paramref name="image"/>.
+    /// </summary>
     public PageRecognition Recognize(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
     {
         if (!string.Equals(request.Language, _language, StringComparison.Ordinal))
@@ -64,37 +69,48 @@ public sealed class TesseractEngine : IDisposable
             _language = request.Language;
         }
 
-        if (image.Resolution < 70)
+        using var working = image.Copy();
+        if (working.Resolution < 70)
         {
             // Tesseract guesses badly without a resolution; 300 is what scans most often are.
-            image.SetResolution(300);
+            working.SetResolution(300);
         }
 
-        var deskew = request.Preprocess != PreprocessMode.None ? image.Deskew() : 0.0;
-
-        var rotation = request.AutoRotate ? DetectRotation(image) : 0;
-        if (rotation != 0)
+        var (width, height) = (image.Width, image.Height);
+        double deskew;
+        int rotation;
+        if (request.Known is { } known)
         {
-            image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, (360 - rotation) / 90));
+            deskew = working.Straighten(known.Deskew);
+            rotation = known.Rotation;
+            working.TurnCounterClockwise(rotation);
+        }
+        else
+        {
+            deskew = request.Preprocess != PreprocessMode.None ? working.Deskew() : 0.0;
+            rotation = request.AutoRotate ? DetectRotation(working) : 0;
+            working.TurnCounterClockwise(rotation);
         }
 
         using var registration = cancellationToken.Register(SignalCancel);
         ResetCancel();
         var firstRecipe = request.Preprocess == PreprocessMode.Full ? PageRecipes.Full : PageRecipes.Plain;
-        var first = ReadWith(image, firstRecipe, PsmAuto, cancellationToken);
-        if (rotation != 0 && first.Confidence < TrustedRotationConfidence)
+        var frame = new PageFrame(width, height, deskew, rotation);
+        var first = ReadWith(working, frame, firstRecipe, PsmAuto, cancellationToken);
+        if (rotation != 0 && request.Known is null && first.Confidence < TrustedRotationConfidence)
         {
             // OSD misreads some sparse pages (receipts) as upside down: check the page as it came.
-            image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, rotation / 90));
-            var upright = ReadWith(image, firstRecipe, PsmAuto, cancellationToken);
+            working.TurnCounterClockwise(360 - rotation);
+            var upright = ReadWith(working, frame with { Rotation = 0 }, firstRecipe, PsmAuto, cancellationToken);
             if (Score(upright) >= Score(first))
             {
                 first = upright;
                 rotation = 0;
+                frame = frame with { Rotation = 0 };
             }
             else
             {
-                image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, (360 - rotation) / 90));
+                working.TurnCounterClockwise(rotation);
             }
         }
 
@@ -105,21 +121,21 @@ public sealed class TesseractEngine : IDisposable
             Reading[] candidates =
             [
                 first,
-                ReadWith(image, PageRecipes.Contrast, PsmAuto, cancellationToken),
-                ReadWith(image, PageRecipes.Binary, PsmAuto, cancellationToken),
-                ReadWith(image, PageRecipes.Plain, PsmSingleBlock, cancellationToken),
+                ReadWith(working, frame, PageRecipes.Contrast, PsmAuto, cancellationToken),
+                ReadWith(working, frame, PageRecipes.Binary, PsmAuto, cancellationToken),
+                ReadWith(working, frame, PageRecipes.Plain, PsmSingleBlock, cancellationToken),
             ];
             best = Choose(candidates);
         }
         else if (request.Preprocess == PreprocessMode.None && !LooksComplete(first))
         {
-            best = Choose([first, ReadWith(image, PageRecipes.Plain, PsmSingleBlock, cancellationToken)]);
+            best = Choose([first, ReadWith(working, frame, PageRecipes.Plain, PsmSingleBlock, cancellationToken)]);
         }
 
-        return new PageRecognition(best.Text, best.Confidence, rotation, deskew, best.Recipe);
+        return new PageRecognition(best.Text, best.Confidence, rotation, deskew, best.Recipe, OcrEngines.Tesseract, best.Blocks);
     }
 
-    private sealed record Reading(string Text, double Confidence, string Recipe)
+    private sealed record Reading(string Text, double Confidence, string Recipe, IReadOnlyList<TextBlock> Blocks)
     {
         public int Letters { get; } = Text.Count(char.IsLetterOrDigit);
     }
@@ -132,18 +148,18 @@ public sealed class TesseractEngine : IDisposable
 
     private static Reading Choose(IReadOnlyList<Reading> readings) => ReadingChoice.MostConfident(readings, r => r.Letters, r => r.Confidence);
 
-    private Reading ReadWith(PageImage image, string recipe, int pageSegMode, CancellationToken cancellationToken)
+    private Reading ReadWith(PageImage image, PageFrame frame, string recipe, int pageSegMode, CancellationToken cancellationToken)
     {
         var label = pageSegMode == PsmAuto ? recipe : $"{recipe}+psm{pageSegMode}";
         if (recipe == PageRecipes.Plain)
         {
-            var (text, confidence) = Read(image, pageSegMode, cancellationToken);
-            return new Reading(text, confidence, label);
+            var (text, confidence, blocks) = Read(image, frame, pageSegMode, cancellationToken);
+            return new Reading(text, confidence, label, blocks);
         }
 
         using var prepared = PageRecipes.Apply(image, recipe);
-        var (preparedText, preparedConfidence) = Read(prepared, pageSegMode, cancellationToken);
-        return new Reading(preparedText, preparedConfidence, label);
+        var (preparedText, preparedConfidence, preparedBlocks) = Read(prepared, frame.ScaledBy(prepared.Width / (double)image.Width), pageSegMode, cancellationToken);
+        return new Reading(preparedText, preparedConfidence, label, preparedBlocks);
     }
 
     private int DetectRotation(PageImage image)
@@ -178,7 +194,7 @@ public sealed class TesseractEngine : IDisposable
         return scaled;
     }
 
-    private (string Text, double Confidence) Read(PageImage image, int pageSegMode, CancellationToken cancellationToken)
+    private (string Text, double Confidence, IReadOnlyList<TextBlock> Blocks) Read(PageImage image, PageFrame frame, int pageSegMode, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         TesseractApi.TessBaseAPISetPageSegMode(_api, pageSegMode);
@@ -195,7 +211,7 @@ public sealed class TesseractEngine : IDisposable
             var textPointer = TesseractApi.TessBaseAPIGetUTF8Text(_api);
             var text = Marshal.PtrToStringUTF8(textPointer) ?? string.Empty;
             TesseractApi.TessDeleteText(textPointer);
-            return (text, WordConfidence());
+            return (text, WordConfidence(), TesseractLayout.Read(_api, frame));
         }
         finally
         {

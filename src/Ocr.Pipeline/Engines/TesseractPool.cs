@@ -8,7 +8,7 @@ namespace Ocr.Pipeline.Engines;
 /// each, so the FIFO interleaves pages of concurrent jobs and a short job is never stuck
 /// behind a long one.
 /// </summary>
-public sealed class TesseractPool : IDisposable
+public sealed class TesseractPool : IPageEngine, IDisposable
 {
     private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = false });
     private readonly List<Thread> _workers = [];
@@ -24,7 +24,15 @@ public sealed class TesseractPool : IDisposable
         _dataPath = options.TessdataPath;
         _language = language;
         Size = options.ResolvedEngineCount;
+        Calibration = options.TesseractCalibration;
     }
+
+    public string Name => OcrEngines.Tesseract;
+
+    public ConfidenceCalibration Calibration { get; }
+
+    public Task<PageRecognition> ReadAsync(PageImage image, RecognitionRequest request, CancellationToken cancellationToken) =>
+        RecognizeAsync(image, request, cancellationToken);
 
     public int Size { get; }
 

@@ -43,17 +43,37 @@ public sealed class PageImage : IDisposable
     /// </summary>
     public double Deskew()
     {
-        using var gray = PixelBridge.ToGray(this);
-        var skew = SkewDetector.FindSkew(gray);
-        if (Math.Abs(skew) < MinimumDeskew)
+        double skew;
+        using (var gray = PixelBridge.ToGray(this))
+        {
+            skew = SkewDetector.FindSkew(gray);
+        }
+
+        return Straighten(skew);
+    }
+
+    /// <summary>Turns the page <paramref name="degrees"/> counter-clockwise about its centre (a tilt already measured); returns the degrees turned.</summary>
+    public double Straighten(double degrees)
+    {
+        if (Math.Abs(degrees) < MinimumDeskew)
         {
             return 0;
         }
 
-        using var colour = Depth == 32 ? PixelBridge.ToMat(this) : null;
-        using var straight = PageFilters.Rotate(colour ?? gray, skew);
+        using var source = Depth == 32 ? PixelBridge.ToMat(this) : PixelBridge.ToGray(this);
+        using var straight = PageFilters.Rotate(source, degrees);
         Adopt(PixelBridge.ToPage(straight, Resolution));
-        return skew;
+        return degrees;
+    }
+
+    /// <summary>Turns the page <paramref name="degrees"/> (a multiple of 90) counter-clockwise.</summary>
+    internal void TurnCounterClockwise(int degrees)
+    {
+        var clockwiseQuads = ((360 - (degrees % 360)) % 360) / 90;
+        if (clockwiseQuads != 0)
+        {
+            Replace(pix => LeptonicaApi.pixRotateOrth(pix, clockwiseQuads));
+        }
     }
 
     /// <summary>Takes over <paramref name="replacement"/>'s pixels; the replacement is left empty.</summary>

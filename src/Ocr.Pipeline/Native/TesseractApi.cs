@@ -59,6 +59,30 @@ internal static partial class TesseractApi
     internal static partial void TessDeleteIntArray(IntPtr array);
 
     [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial IntPtr TessBaseAPIGetIterator(IntPtr handle);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial void TessResultIteratorDelete(IntPtr iterator);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial IntPtr TessResultIteratorGetPageIterator(IntPtr iterator);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial IntPtr TessResultIteratorGetUTF8Text(IntPtr iterator, int level);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial float TessResultIteratorConfidence(IntPtr iterator, int level);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial int TessResultIteratorNext(IntPtr iterator, int level);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial int TessPageIteratorIsAtBeginningOf(IntPtr iterator, int level);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
+    internal static partial int TessPageIteratorBoundingBox(IntPtr iterator, int level, out int left, out int top, out int right, out int bottom);
+
+    [LibraryImport(NativeLibraries.Tesseract)]
     internal static partial IntPtr TessMonitorCreate();
 
     [LibraryImport(NativeLibraries.Tesseract)]

@@ -4,6 +4,7 @@ using OpenCvSharp;
 using Ocr.Pipeline.Engines;
 using Ocr.Pipeline.Imaging;
 using Ocr.Pipeline.Native;
+using Ocr.Pipeline.Pages;
 
 namespace Ocr.Pipeline.Neural;
 
@@ -12,7 +13,7 @@ namespace Ocr.Pipeline.Neural;
 /// recognition in the node's shared batching stage. ONNX sessions are created once and shared
 /// (ONNX Runtime runs them from several threads at once).
 /// </summary>
-public sealed class NeuralEngine : IDisposable
+public sealed class NeuralEngine : IPageEngine, IDisposable
 {
     // Orientation: a page whose lines mostly stand upright is turned a quarter; one whose lines mostly read upside down, a half.
     private const double UpsideDownShare = 0.65;
@@ -75,6 +76,14 @@ public sealed class NeuralEngine : IDisposable
 
     public long BatchesSpanningPages => _batcher.BatchesSpanningPages;
 
+    public string Name => OcrEngines.Neural;
+
+    public ConfidenceCalibration Calibration => _calibration;
+
+    public Task<PageRecognition> ReadAsync(PageImage image, RecognitionRequest request, CancellationToken cancellationToken) =>
+        RecognizeAsync(image, request, cancellationToken);
+
+    /// <summary>Reads a page (left as it came); confidences are raw letter probabilities, boxes in the page's frame.</summary>
     public async Task<PageRecognition> RecognizeAsync(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
     {
         PreparedPage prepared;
@@ -95,21 +104,21 @@ public sealed class NeuralEngine : IDisposable
         var read = prepared.Crops.Zip(readings).Where(pair => pair.Second.Text.Length > 0).ToList();
         foreach (var row in ReadingOrder.Arrange(read, pair => pair.First.Region.Core))
         {
-            var words = row.SelectMany(pair => WordsOf(pair.First, pair.Second)).ToList();
+            var words = row.SelectMany(pair => WordsOf(pair.First, pair.Second)).Select(prepared.Frame.ToUpload).ToList();
             var text = string.Join(' ', row.Select(pair => pair.Second.Text));
             var confidence = LetterWeightedConfidence(row.Select(pair => pair.Second));
-            lines.Add(new TextLine(text, Math.Round(_calibration.Apply(confidence), 4), Union(row.Select(pair => pair.First.Region.Bounds)), words));
+            lines.Add(new TextLine(text, Math.Round(confidence, 4), prepared.Frame.ToUpload(Union(row.Select(pair => pair.First.Region.Bounds))), words));
         }
 
         Interlocked.Increment(ref _pagesRecognized);
         return new PageRecognition(
             string.Join('\n', lines.Select(l => l.Text)),
-            _calibration.Apply(LetterWeightedConfidence(read.Select(pair => pair.Second))),
-            prepared.Rotation,
-            prepared.Deskew,
+            LetterWeightedConfidence(read.Select(pair => pair.Second)),
+            prepared.Frame.Rotation,
+            prepared.Frame.Deskew,
             "neural",
             OcrEngines.Neural,
-            lines);
+            NeuralBlocks.Group(lines));
     }
 
     internal RecognitionBatcher Batcher => _batcher;
@@ -122,14 +131,23 @@ public sealed class NeuralEngine : IDisposable
         return letters == 0 ? 0 : all.Sum(r => r.Confidence * r.Text.Length) / letters;
     }
 
-    internal sealed record PreparedPage(IReadOnlyList<LineCrop> Crops, int Rotation, double Deskew);
+    internal sealed record PreparedPage(IReadOnlyList<LineCrop> Crops, PageFrame Frame);
 
     internal PreparedPage Prepare(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
     {
-        var deskew = request.Preprocess != PreprocessMode.None ? image.Deskew() : 0.0;
+        using var working = image.Copy();
+        var frame = PageFrame.Upright(image.Width, image.Height);
+        if (request.Known is { } known)
+        {
+            frame = frame with { Deskew = working.Straighten(known.Deskew), Rotation = known.Rotation };
+            working.TurnCounterClockwise(known.Rotation);
+            using var upright = PixelBridge.ToGray(working);
+            return new PreparedPage(Cut(upright, _detector.Detect(upright), cancellationToken), frame);
+        }
 
+        frame = frame with { Deskew = request.Preprocess != PreprocessMode.None ? working.Deskew() : 0.0 };
         var rotation = 0;
-        var page = PixelBridge.ToGray(image);
+        var page = PixelBridge.ToGray(working);
         try
         {
             var regions = _detector.Detect(page);
@@ -141,9 +159,9 @@ public sealed class NeuralEngine : IDisposable
                 if (tall >= 3 && tall > 2 * wide)
                 {
                     // Lines run up or down the page: turn it a quarter clockwise, then let the classifier settle up or down.
-                    image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, 1));
+                    working.TurnCounterClockwise(270);
                     rotation = 270;
-                    (page, regions) = Redetect(image, page);
+                    (page, regions) = Redetect(working, page);
                 }
             }
 
@@ -151,13 +169,13 @@ public sealed class NeuralEngine : IDisposable
             // A page is turned over only on the word of several lines: one line's vote misleads.
             if (request.AutoRotate && regions.Count >= 3 && _classifier.UpsideDownShare(crops) >= UpsideDownShare)
             {
-                image.Replace(pix => LeptonicaApi.pixRotateOrth(pix, 2));
+                working.TurnCounterClockwise(180);
                 rotation = (rotation + 180) % 360;
-                (page, regions) = Redetect(image, page);
+                (page, regions) = Redetect(working, page);
                 crops = Cut(page, regions, cancellationToken);
             }
 
-            return new PreparedPage(crops, rotation, deskew);
+            return new PreparedPage(crops, frame with { Rotation = rotation });
         }
         finally
         {
@@ -197,20 +215,11 @@ public sealed class NeuralEngine : IDisposable
 
     private static Point2f Lerp(Point2f a, Point2f b, float t) => new(a.X + ((b.X - a.X) * t), a.Y + ((b.Y - a.Y) * t));
 
-    private static TextBox BoxOf(Point2f[] quad)
-    {
-        var left = (int)quad.Min(p => p.X);
-        var top = (int)quad.Min(p => p.Y);
-        return new TextBox(left, top, (int)Math.Ceiling(quad.Max(p => p.X)) - left, (int)Math.Ceiling(quad.Max(p => p.Y)) - top);
-    }
+    private static Box BoxOf(Point2f[] quad) =>
+        new((int)Math.Floor(quad.Min(p => p.X)), (int)Math.Floor(quad.Min(p => p.Y)), (int)Math.Ceiling(quad.Max(p => p.X)), (int)Math.Ceiling(quad.Max(p => p.Y)));
 
-    private static TextBox Union(IEnumerable<Rect> rects)
-    {
-        var all = rects.ToList();
-        var left = all.Min(r => r.Left);
-        var top = all.Min(r => r.Top);
-        return new TextBox(left, top, all.Max(r => r.Right) - left, all.Max(r => r.Bottom) - top);
-    }
+    private static Box Union(IEnumerable<Rect> rects) =>
+        Box.Enclosing(rects.Select(r => new Box(r.Left, r.Top, r.Right, r.Bottom)));
 
     public void Dispose()
     {

@@ -5,6 +5,7 @@ using Ocr.Pipeline.Documents;
 using Ocr.Pipeline.Engines;
 using Ocr.Pipeline.Native;
 using Ocr.Pipeline.Neural;
+using Ocr.Pipeline.Pages;
 
 namespace Ocr.Pipeline.Streams;
 
@@ -15,6 +16,8 @@ namespace Ocr.Pipeline.Streams;
 /// </summary>
 public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, NeuralEngine? neural = null)
 {
+    private readonly EnginePolicy _policy = new(pool, neural, neural?.Provider.OnGpu ?? false, options.CpuEngine, options.EscalateBelow);
+
     public PipelineOptions Options => options;
 
     public TesseractPool Pool => pool;
@@ -22,18 +25,12 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
     public NeuralEngine? Neural => neural;
 
     /// <summary>The engine `engine=auto` starts with: neural on a usable GPU, else the configured CPU default.</summary>
-    public string AutoEngine => ChooseAutoEngine(neural is not null, neural?.Provider.OnGpu ?? false, options.CpuEngine);
+    public string AutoEngine => _policy.AutoEngine;
 
-    public static string ChooseAutoEngine(bool neuralInstalled, bool neuralOnGpu, string cpuEngine) =>
-        !neuralInstalled ? OcrEngines.Tesseract
-        : neuralOnGpu ? OcrEngines.Neural
-        : cpuEngine;
-
-    /// <summary>Names what produced the pages: the OCR engines with version and language, or the text source.</summary>
-    public string ModelUsedFor(IEnumerable<PageResult> pages, string language = "eng")
+    /// <summary>Names what produced the pages (each page's source and engine): the OCR engines with version and language, or the text source.</summary>
+    public string ModelUsedFor(IEnumerable<(string Source, string? Engine)> pages, string language = "eng")
     {
         var all = pages.ToList();
-        var sources = all.Select(p => p.Source).Distinct().ToList();
         var parts = new List<string>();
         if (all.Any(p => p.Source == PageSources.Ocr && p.Engine is null or OcrEngines.Tesseract))
         {
@@ -45,12 +42,12 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
             parts.Add(neural.ModelName);
         }
 
-        if (sources.Contains(PageSources.TextLayer))
+        if (all.Any(p => p.Source == PageSources.TextLayer))
         {
             parts.Add("pdf-text-layer");
         }
 
-        if (sources.Contains(PageSources.TextFile))
+        if (all.Any(p => p.Source == PageSources.TextFile))
         {
             parts.Add("text-file");
         }
@@ -108,89 +105,36 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
                 }
             });
 
-    public Source<PageResult, NotUsed> Pages(IDocument document, IEnumerable<int> pages, JobWork work, CancellationToken cancellationToken)
+    public Source<PageModel, NotUsed> Pages(IDocument document, IEnumerable<int> pages, JobWork work, CancellationToken cancellationToken)
     {
         var request = new RecognitionRequest(work.Language, work.AutoRotate, work.Preprocess);
-        var engine = ResolveEngine(work.Engine);
-        var escalate = work.Engine == OcrEngines.Auto && neural is not null && options.EscalateBelow > 0;
+        var plan = _policy.PlanFor(work.Engine);
         var planned = pages.ToList();
         document.Plan(planned);
         return Source.From(planned)
             .SelectAsync(options.Prefetch, page => WithRetry(page, () => document.LoadPageAsync(page, cancellationToken), cancellationToken))
-            .SelectAsync(pool.Size, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, engine, escalate, cancellationToken), cancellationToken));
+            .SelectAsync(pool.Size, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, plan, cancellationToken), cancellationToken));
     }
 
-    /// <summary>The engine a job's pages start with.</summary>
-    public string ResolveEngine(string requested) => requested switch
-    {
-        OcrEngines.Neural when neural is null => throw new OcrDocumentException("the neural engine is not installed"),
-        OcrEngines.Neural => OcrEngines.Neural,
-        OcrEngines.Tesseract => OcrEngines.Tesseract,
-        _ => AutoEngine,
-    };
-
-    private async Task<PageRecognition> RecognizeWith(string engine, PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
-    {
-        if (engine == OcrEngines.Neural)
-        {
-            return await neural!.RecognizeAsync(image, request, cancellationToken);
-        }
-
-        var reading = await pool.RecognizeAsync(image, request, cancellationToken);
-        return reading with { Confidence = options.TesseractCalibration.Apply(reading.Confidence) };
-    }
-
-    /// <summary>Reads a page; a weak reading is read again by the other engine and the better one kept.</summary>
-    private async Task<(PageRecognition Reading, bool Escalated)> RecognizeAsync(
-        PageImage image, RecognitionRequest request, string engine, bool escalate, CancellationToken cancellationToken)
-    {
-        var first = await RecognizeWith(engine, image, request, cancellationToken);
-        if (!escalate || first.Confidence >= options.EscalateBelow)
-        {
-            return (first, false);
-        }
-
-        // The image is already deskewed and upright: the second engine reads it as it stands.
-        var other = engine == OcrEngines.Neural ? OcrEngines.Tesseract : OcrEngines.Neural;
-        PageRecognition second;
-        try
-        {
-            second = await RecognizeWith(other, image, request, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A second opinion that fails leaves the first reading standing.
-            return (first with { Recipe = $"{first.Recipe}; escalation to {other} failed: {e.Message}" }, false);
-        }
-
-        var combined = second with
-        {
-            RotationApplied = (first.RotationApplied + second.RotationApplied) % 360,
-            DeskewAngle = first.DeskewAngle + second.DeskewAngle,
-        };
-        return (Better(first, combined), true);
-    }
-
-    /// <summary>The engines' two readings judged by the same rule as a Tesseract page's recipes.</summary>
-    internal static PageRecognition Better(PageRecognition first, PageRecognition second) =>
-        ReadingChoice.MostConfident([first, second], r => r.Text.Count(char.IsLetterOrDigit), r => r.Confidence);
-
-    private async Task<PageResult> ReadAsync(LoadedPage page, RecognitionRequest request, string engine, bool escalate, CancellationToken cancellationToken)
+    private async Task<PageModel> ReadAsync(LoadedPage page, RecognitionRequest request, ReadingPlan plan, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         switch (page)
         {
             case TextPage text:
-                return new PageResult(text.PageNumber, text.Text, 1.0, text.Source, text.Width, text.Height, clock.Elapsed.TotalSeconds, 0, 0);
+                return new PageModel(text.PageNumber, text.Text, 1.0, text.Source, null, text.Width, text.Height, text.Dpi, 0, 0,
+                    text.Blocks, null, Math.Round(clock.Elapsed.TotalSeconds, 3));
             case ImagePage image:
                 try
                 {
-                    var width = image.Image.Width;
-                    var height = image.Image.Height;
-                    var (reading, escalated) = await RecognizeAsync(image.Image, request, engine, escalate, cancellationToken);
-                    return new PageResult(image.PageNumber, reading.Text.TrimEnd(), Math.Round(reading.Confidence, 4), PageSources.Ocr,
-                        width, height, Math.Round(clock.Elapsed.TotalSeconds, 3), reading.RotationApplied, Math.Round(reading.DeskewAngle, 2),
-                        reading.Engine, escalated, reading.Engine == OcrEngines.Neural && neural!.Provider.OnGpu, reading.Lines);
+                    var (width, height, resolution) = (image.Image.Width, image.Image.Height, image.Image.Resolution);
+                    var measured = PageMeasure.Of(image.Image);
+                    var (reading, escalated) = await plan.ReadAsync(image.Image, request, cancellationToken);
+                    var quality = QualityRules.Judge(measured.Signals(reading, resolution > 0 ? resolution : null));
+                    return new PageModel(image.PageNumber, reading.Text.TrimEnd(), Math.Round(reading.Confidence, 4), PageSources.Ocr,
+                        reading.Engine, width, height, resolution > 0 ? resolution : null, reading.RotationApplied, Math.Round(reading.DeskewAngle, 2),
+                        reading.Blocks, quality, Math.Round(clock.Elapsed.TotalSeconds, 3), escalated,
+                        reading.Engine == OcrEngines.Neural && neural!.Provider.OnGpu);
                 }
                 finally
                 {

@@ -1,3 +1,4 @@
+using Ocr.Pipeline.Pages;
 namespace Ocr.Pipeline.Streams;
 
 /// <summary>What a job's page stream tells its job: first the plan, then each page as it is read.</summary>
@@ -7,4 +8,4 @@ public abstract record PageStreamEvent;
 public sealed record DocumentPlanned(int PageCount, IReadOnlyList<int> Planned, IReadOnlyList<int> ToRead) : PageStreamEvent;
 
 /// <summary>One page read.</summary>
-public sealed record PageRead(PageResult Page) : PageStreamEvent;
+public sealed record PageRead(PageModel Page) : PageStreamEvent;
