@@ -4,6 +4,8 @@ using Akka.TestKit.Xunit2;
 using Ocr.Actors.Jobs;
 using Ocr.Actors.Serialization;
 using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Pages;
+using Ocr.Pipeline.Rendering;
 using static Ocr.Actors.Jobs.JobEvents;
 
 namespace Ocr.Actors.Tests;
@@ -29,7 +31,55 @@ public sealed class OcrSerializerTests() : TestKit(OcrSerializer.BindingConfig)
         new JobCommands.SubmitJob(Id, Alice, Spec, T0),
         new JobCommands.DeleteJob(Id, null),
         new JobCommands.RecordPage(Id, JobStateTests.Page(2, "x")),
+        new PageCompleted(Id, StoredPage.From(PageWithWords), T0),
     ];
+
+    private static readonly PageModel PageWithWords = new(
+        1, "Dear Dr Smith", 0.91, PageSources.Ocr, "tesseract", 2480, 3508, 300, 90, -0.4,
+        [TextBlock.Of([TextLine.Of([new TextWord("Dear", 0.93, new Box(100, 200, 180, 240)), new TextWord("Dr", 0.9, new Box(190, 200, 230, 240)),
+            new TextWord("Smith", 0.88, new Box(240, 200, 350, 240))])])],
+        new PageQuality(PageQuality.Ok, [new QualityIssue(QualityCodes.Skewed, "tilted")]), 1.25, Escalated: false, GpuUsed: false, Node: "node-a");
+
+    [Fact]
+    public void A_page_is_stored_with_its_model_and_read_back_the_same()
+    {
+        var serializer = new OcrSerializer((ExtendedActorSystem)Sys);
+        var stored = new PageCompleted(Id, StoredPage.From(PageWithWords), T0);
+
+        var copy = (PageCompleted)serializer.FromBinary(serializer.ToBinary(stored), serializer.Manifest(stored));
+
+        var model = copy.Page.ToModel();
+        JsonSerializer.Serialize(model).ShouldBe(JsonSerializer.Serialize(PageWithWords));
+        model.Words.Select(w => w.Box).ShouldBe([new Box(100, 200, 180, 240), new Box(190, 200, 230, 240), new Box(240, 200, 350, 240)]);
+        model.HasGeometry.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void A_page_stored_before_word_geometry_still_reads_and_says_why_it_cannot_be_drawn()
+    {
+        // A PageCompleted as the previous version wrote it: neural lines with {X, Y, Width, Height} boxes, no blocks, no dpi.
+        const string written = """
+            {"JobId":{"Value":"job-old"},"Page":{"PageNumber":1,"Text":"Old text","Confidence":0.9,"Source":"ocr","Width":100,"Height":200,
+             "ProcessingTime":0.5,"Rotation":0,"DeskewAngle":0,"Engine":"neural","Escalated":false,"GpuUsed":false,
+             "Lines":[{"Text":"Old text","Confidence":0.9,"Box":{"X":1,"Y":2,"Width":3,"Height":4},"Words":[]}],"Node":null},
+             "At":"2026-01-01T00:00:00+00:00"}
+            """;
+        var serializer = new OcrSerializer((ExtendedActorSystem)Sys);
+
+        var old = (PageCompleted)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(written), nameof(PageCompleted));
+        var state = new IJobEvent[]
+        {
+            new JobSubmitted(Id, Alice, Spec, T0), new JobStarted(Id, T0), new PagesPlanned(Id, 1, [1], T0), old, new JobCompleted(Id, "m", false, T0),
+        }.Aggregate(JobState.Empty, (s, e) => s.Apply(e));
+
+        var result = state.ToResultView();
+        result.ExtractedText.ShouldBe("Old text");
+        result.Pages[0].HasGeometry.ShouldBeFalse();
+        result.Pages[0].Words.ShouldBeEmpty();
+        var document = new ResultDocument(result.JobId, result.ExtractedText, result.ModelUsed, result.Pages);
+        document.WhyNoGeometry().ShouldNotBeNull().ShouldContain("before word positions were recorded");
+        MarkdownRenderer.Render(document).ShouldContain("Old text");
+    }
 
     [Theory]
     [MemberData(nameof(PersistedMessages))]

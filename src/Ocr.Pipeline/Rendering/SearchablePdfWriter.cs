@@ -47,11 +47,16 @@ public static class SearchablePdfWriter
             if (withText?.Invoke(page) ?? true)
             {
                 var direction = TextDirection.Of(page.Rotation);
-                foreach (var line in page.Lines)
+                foreach (var (line, type) in page.Blocks?.SelectMany(block => TypeBoxes(block, direction)) ?? [])
                 {
-                    foreach (var word in line.Words)
+                    for (var i = 0; i < line.Words.Count; i++)
                     {
-                        AppendWord(content, word, line.Box, direction, scale, height);
+                        var word = line.Words[i];
+                        AppendWord(content, word.Text, word.Box, type, direction, scale, height);
+                        if (i + 1 < line.Words.Count && Filler(word.Box, line.Words[i + 1].Box, type, direction) is { IsEmpty: false } gap)
+                        {
+                            AppendWord(content, WideGapFiller, gap, type, direction, scale, height);
+                        }
                     }
                 }
             }
@@ -71,39 +76,98 @@ public static class SearchablePdfWriter
     /// their own box would wander up and down and break the line apart for text extraction),
     /// running the way the page's text runs on the image (a page read turned runs turned).
     /// </summary>
-    private static void AppendWord(StringBuilder content, TextWord word, Box line, TextDirection direction, double scale, double pageHeight)
+    private static void AppendWord(StringBuilder content, string text, Box box, Box line, TextDirection direction, double scale, double pageHeight)
     {
         var codes = new StringBuilder();
         var count = 0;
-        foreach (var c in word.Text)
+        foreach (var c in text)
         {
-            if (!char.IsSurrogate(c) && !char.IsControl(c))
+            if (!char.IsSurrogate(c) && (!char.IsControl(c) || text == WideGapFiller))
             {
                 codes.Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
                 count++;
             }
         }
 
-        if (count == 0 || word.Box.IsEmpty)
+        if (count == 0 || box.IsEmpty)
         {
             return;
         }
 
         var across = direction.Sideways ? line.Width : line.Height;
-        var along = direction.Sideways ? word.Box.Height : word.Box.Width;
+        var along = direction.Sideways ? box.Height : box.Width;
         var size = Math.Max(1, across) * scale;
         var stretch = 100 * along * scale / (count * GlyphWidth * size);
         var descent = Descent * across;
         // The word's start on its baseline, in image pixels.
         var (x, y) = direction.Rotation switch
         {
-            90 => (line.X0 + descent, (double)word.Box.Y0),
-            180 => (word.Box.X1, line.Y0 + descent),
-            270 => (line.X1 - descent, (double)word.Box.Y1),
-            _ => ((double)word.Box.X0, line.Y1 - descent),
+            90 => (line.X0 + descent, (double)box.Y0),
+            180 => (box.X1, line.Y0 + descent),
+            270 => (line.X1 - descent, (double)box.Y1),
+            _ => ((double)box.X0, line.Y1 - descent),
         };
         content.Append(CultureInfo.InvariantCulture,
             $"BT 3 Tr /F1 {N(size)} Tf {N(stretch)} Tz {direction.Matrix} {N(x * scale)} {N(pageHeight - (y * scale))} Tm <{codes}> Tj ET\n");
+    }
+
+    /// <summary>
+    /// Each line with the box its type is set in: one size for the whole block (its lines'
+    /// median), kept on each line's baseline side. Extractors join lines into one block only when
+    /// their type sizes agree within a few percent; lines whose boxes differ by a descender or a
+    /// bracket would otherwise each stand alone and be read out of order.
+    /// </summary>
+    private static IEnumerable<(TextLine Line, Box Type)> TypeBoxes(TextBlock block, TextDirection direction)
+    {
+        var sizes = block.Lines.Select(l => direction.Sideways ? l.Box.Width : l.Box.Height).Order().ToList();
+        var size = sizes.Count == 0 ? 1 : Math.Max(1, sizes[sizes.Count / 2]);
+        foreach (var line in block.Lines)
+        {
+            var b = line.Box;
+            yield return (line, direction.Rotation switch
+            {
+                90 => b with { X1 = b.X0 + size },
+                180 => b with { Y1 = b.Y0 + size },
+                270 => b with { X0 = b.X1 - size },
+                _ => b with { Y0 = b.Y1 - size },
+            });
+        }
+    }
+
+    /// <summary>
+    /// Text extraction (poppler's reading order, and viewers built on it) cuts a line into
+    /// columns wherever two words stand further apart than about a third of the type size, so
+    /// the cells of a table row or a receipt's label and price would be read a column at a time.
+    /// A wide gap is bridged by ASCII's unit separator (U+001F, the field separator: a character
+    /// extractors keep, where they drop every Unicode space) stretched over it, leaving a small
+    /// gap on each side so the words stay words: the row is then read as the row it is, and a
+    /// table row copied from a viewer comes with its cells marked.
+    /// </summary>
+    private const string WideGapFiller = "\u001F";
+
+    private const double WideGap = 0.6;
+    private const double FillerMargin = 0.15;
+
+    /// <summary>The stretch of a wide gap between two neighbouring words that the filler covers; empty for a word space.</summary>
+    private static Box Filler(Box word, Box next, Box line, TextDirection direction)
+    {
+        var size = direction.Sideways ? line.Width : line.Height;
+        var margin = (int)Math.Ceiling(FillerMargin * size);
+        var (from, to) = direction.Rotation switch
+        {
+            90 => (word.Y1, next.Y0),
+            180 => (next.X1, word.X0),
+            270 => (next.Y1, word.Y0),
+            _ => (word.X1, next.X0),
+        };
+        if (to - from < WideGap * size)
+        {
+            return default;
+        }
+
+        return direction.Sideways
+            ? new Box(line.X0, from + margin, line.X1, to - margin)
+            : new Box(from + margin, line.Y0, to - margin, line.Y1);
     }
 
     /// <summary>Which way text runs on the image of a page that was read turned <see cref="Rotation"/> degrees counter-clockwise.</summary>
