@@ -37,7 +37,7 @@ public sealed class OpenApiTests(SharedHost shared)
 
             export function follow(a: Accepted): string { return a.websocket_url + a.status_url + a.result_url + a.job_id; }
             export function done(s: Status): number { return s.pages_done + s.progress + (s.page_count ?? 0); }
-            export function text(r: Result): string { return r.extracted_text + r.confidence_score.toFixed(2) + r.pages.map(p => p.page_number).join(","); }
+            export function text(r: Result): string { return r.extracted_text + r.confidence_score.toFixed(2) + r.pages.map(p => p.page_number + ":" + p.words.map(w => w.text + w.box[0] + w.confidence).join(" ")).join(","); }
             export function live(p: Progress): string { return p.job_id + p.status + p.page + "/" + p.page_count; }
             export function why(p: Problem): string { return String(p.status ?? "") + (p.detail ?? ""); }
             """);

@@ -58,7 +58,30 @@ public sealed class WebPageTests(SharedHost shared) : IAsyncLifetime
         (await page.Locator("#job-percent").InnerTextAsync()).ShouldBe("100 %");
         (await page.Locator("#job-status").InnerTextAsync()).ShouldBe("completed");
         (await page.Locator("#pages").InnerTextAsync()).ShouldContain("confidence");
-        (await page.GetByRole(AriaRole.Link, new() { Name = "Download JSON" }).IsVisibleAsync()).ShouldBeTrue();
+        // The words outlined on the page's own image, as many boxes as the result has words.
+        await page.WaitForFunctionAsync("() => { const i = document.querySelector('figure.scan img'); return i && i.complete && i.naturalWidth > 0; }",
+            null, new() { Timeout = 60_000 });
+        var boxes = await page.Locator("figure.scan svg.words rect").CountAsync();
+        boxes.ShouldBeGreaterThan(20);
+        (await page.GetByRole(AriaRole.Img, new() { Name = $"Page 1 as scanned, {boxes} words outlined" }).IsVisibleAsync()).ShouldBeTrue();
+        // A download in every format; the searchable PDF is a PDF.
+        foreach (var label in new[] { "JSON", "text", "hOCR", "ALTO XML", "searchable PDF", "Markdown" })
+        {
+            (await page.GetByRole(AriaRole.Button, new() { Name = $"Download {label}" }).IsVisibleAsync()).ShouldBeTrue(label);
+        }
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download searchable PDF" }).ClickAsync());
+        var saved = Path.Combine(Path.GetTempPath(), $"akkaocr-web-{Guid.NewGuid():N}.pdf");
+        await download.SaveAsAsync(saved);
+        try
+        {
+            (await File.ReadAllBytesAsync(saved)).Take(5).ShouldBe("%PDF-"u8.ToArray());
+            download.SuggestedFilename.ShouldEndWith(".pdf");
+        }
+        finally
+        {
+            File.Delete(saved);
+        }
 
         await page.ReloadAsync();
         await page.Locator("#history").GetByText("tess_phototest.tif").WaitForAsync(new() { Timeout = 30_000 });

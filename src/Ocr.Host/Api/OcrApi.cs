@@ -32,10 +32,14 @@ public static class OcrApi
         api.MapGet("/job/{jobId}/status", Status).WithName("GetJobStatus").WithSummary("Job status")
             .Produces<JobStatusView>().WithJobErrors();
         api.MapGet("/job/{jobId}/result", Result).WithName("GetJobResult").WithSummary("Job result (pass ?partial=true for the pages done so far)")
-            .WithDescription("?format= json (default) | txt | hocr (hOCR 1.2) | alto (ALTO 4.4, pixels) | pdf (searchable: each page's image under an invisible text layer on the word boxes) | md (Markdown). Boxes are [x0, y0, x1, y1] in pixels of the page as uploaded (PDF pages as rendered at the page's dpi). 409: the format needs word positions this job does not have (a text upload, a job read before they were recorded, or a PDF whose upload is gone).")
-            .Produces<JobResultView>().Produces<string>(StatusCodes.Status200OK, "text/plain", "text/html", "application/xml", "text/markdown")
-            .Produces(StatusCodes.Status200OK, contentType: "application/pdf")
+            .WithDescription("?format= json (default; the schema below) | txt (text/plain) | hocr (hOCR 1.2, text/html) | alto (ALTO 4.4 in pixels, application/xml) | md (text/markdown) | pdf (application/pdf, searchable: each page's image under an invisible text layer on the word boxes). Boxes are [x0, y0, x1, y1] in pixels of the page as uploaded (PDF pages as rendered at the page's dpi). 409: the format needs word positions this job does not have (a text upload, a job read before they were recorded, or a PDF whose upload is gone).")
+            .Produces<JobResultView>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).WithJobErrors();
+        api.MapGet("/job/{jobId}/page/{pageNumber:int}/image", PageImage).WithName("GetJobPageImage")
+            .WithSummary("A page of a completed job as a PNG (longer side 1600 px), to draw its word boxes on")
+            .WithDescription("Scale the result's boxes by the image's width over the page's `width`. 409 where the job has no page images (a text upload, a job read before word positions were recorded, or one whose upload is gone).")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict).WithJobErrors();
         api.MapPost("/job/{jobId}/cancel", Cancel).WithName("CancelJob").WithSummary("Cancel a pending or processing job")
             .Produces<CancelAccepted>().ProducesProblem(StatusCodes.Status400BadRequest).WithJobErrors();
         api.MapDelete("/job/{jobId}", Delete).WithName("DeleteJob").WithSummary("Delete a job at once: its upload, results, events and snapshots")
@@ -215,6 +219,14 @@ public static class OcrApi
         var (reply, unanswered) = await AskAsync(services, new JobCommands.GetResult(new JobId(jobId), UserOf(user), partial ?? false), cancellationToken);
         return unanswered ?? (reply is JobReplies.Result result
             ? await ResultFormats.RespondAsync(wanted, result.View, partial ?? false, services.Pipeline.Options, cancellationToken)
+            : ToResult(reply!));
+    }
+
+    private static async Task<IResult> PageImage(string jobId, int pageNumber, ClaimsPrincipal user, [AsParameters] Services services, CancellationToken cancellationToken)
+    {
+        var (reply, unanswered) = await AskAsync(services, new JobCommands.GetResult(new JobId(jobId), UserOf(user)), cancellationToken);
+        return unanswered ?? (reply is JobReplies.Result result
+            ? await ResultFormats.PageImageAsync(result.View, pageNumber, services.Pipeline.Options, cancellationToken)
             : ToResult(reply!));
     }
 

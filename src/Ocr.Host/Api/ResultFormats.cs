@@ -8,6 +8,41 @@ namespace Ocr.Host.Api;
 /// <summary>Answers a result in the format asked for (SPEC.md "Result formats").</summary>
 public static class ResultFormats
 {
+    // The page image a browser draws word boxes on: the longer side at most this many pixels.
+    private const int PageImageSide = 1600;
+
+    /// <summary>Page <paramref name="pageNumber"/> of the job's searchable PDF as a PNG (its image with nothing drawn on it).</summary>
+    public static async Task<IResult> PageImageAsync(JobResult result, int pageNumber, PipelineOptions options, CancellationToken cancellationToken)
+    {
+        var index = result.Pages.Select((page, i) => (page, i)).FirstOrDefault(p => p.page.PageNumber == pageNumber) is { page: not null } found ? found.i : -1;
+        if (index < 0)
+        {
+            return ErrorResults.Problem(404, $"the job has no page {pageNumber}");
+        }
+
+        var pdf = await RespondAsync(ResultFormat.Pdf, result, partial: false, options, cancellationToken);
+        if (pdf is not IFileHttpResult)
+        {
+            return pdf;
+        }
+
+        var root = Path.Combine(Path.GetTempPath(), $"akkaocr-page-{Guid.NewGuid():N}");
+        try
+        {
+            var page = (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var render = await ProcessRunner.RunAsync("pdftoppm",
+                ["-png", "-scale-to", PageImageSide.ToString(System.Globalization.CultureInfo.InvariantCulture), "-f", page, "-l", page, "-singlefile",
+                 SearchablePdfBuilder.ArtifactPathFor(result.UploadPath), root], cancellationToken);
+            return render.ExitCode == 0 && File.Exists(root + ".png")
+                ? TypedResults.Bytes(await File.ReadAllBytesAsync(root + ".png", cancellationToken), "image/png")
+                : ErrorResults.Problem(500, $"page {pageNumber} could not be drawn ({PdfDocument.FirstLine(render.StandardError)})");
+        }
+        finally
+        {
+            File.Delete(root + ".png");
+        }
+    }
+
     public static string Known => string.Join(", ", ResultFormat.All.Select(f => f.Name));
 
     public static async Task<IResult> RespondAsync(ResultFormat format, JobResult result, bool partial, PipelineOptions options, CancellationToken cancellationToken)

@@ -30,6 +30,78 @@ function showStatus(s) {
   $("cancel").disabled = !(s.status === "pending" || s.status === "processing");
 }
 
+const formats = [
+  ["json", "JSON"], ["txt", "text"], ["hocr", "hOCR"], ["alto", "ALTO XML"], ["pdf", "searchable PDF"], ["md", "Markdown"],
+];
+const extension = { json: "json", txt: "txt", hocr: "hocr.html", alto: "alto.xml", pdf: "pdf", md: "md" };
+
+async function fetchBlob(path) {
+  const response = await fetch(path, { headers: { Authorization: "Bearer " + token() } });
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw new Error((body && (body.error || body.detail)) || `HTTP ${response.status}`);
+  }
+  return response.blob();
+}
+
+function showDownloads(jobId, result) {
+  const list = $("downloads");
+  list.replaceChildren();
+  const drawable = result.pages.every((p) => p.width > 0 && (p.words.length > 0 || !p.text.trim()));
+  for (const [format, label] of formats) {
+    if (!drawable && (format === "hocr" || format === "alto" || format === "pdf")) continue;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `Download ${label}`;
+    button.dataset.format = format;
+    button.addEventListener("click", async () => {
+      try {
+        const blob = await fetchBlob(`/api/ocr/job/${jobId}/result/?format=${format}`);
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = `${jobId}.${extension[format]}`;
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      } catch (e) { showError(e.message); }
+    });
+    const item = document.createElement("li");
+    item.append(button);
+    list.append(item);
+  }
+  list.hidden = false;
+}
+
+/** The page's image with a box over every word (scaled from the page's pixels to the image shown). */
+async function drawPage(jobId, page, container) {
+  if (!page.words.length || !page.width) return;
+  const figure = document.createElement("figure");
+  figure.className = "scan";
+  const image = document.createElement("img");
+  image.alt = `Page ${page.page_number} as scanned, ${page.words.length} words outlined`;
+  const overlay = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  overlay.setAttribute("viewBox", `0 0 ${page.width} ${page.height}`);
+  overlay.setAttribute("aria-hidden", "true");
+  overlay.classList.add("words");
+  for (const word of page.words) {
+    const [x0, y0, x1, y1] = word.box;
+    const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+    rect.setAttribute("x", x0); rect.setAttribute("y", y0);
+    rect.setAttribute("width", x1 - x0); rect.setAttribute("height", y1 - y0);
+    rect.classList.add(word.confidence < 0.6 ? "weak" : "word");
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = `${word.text} (${Math.round(word.confidence * 100)} %)`;
+    rect.append(title);
+    overlay.append(rect);
+  }
+  figure.append(image, overlay);
+  container.append(figure);
+  try {
+    image.src = URL.createObjectURL(await fetchBlob(`/api/ocr/job/${jobId}/page/${page.page_number}/image/`));
+  } catch (e) { figure.remove(); }
+}
+
 async function showResult(jobId) {
   const result = await api(`/api/ocr/job/${jobId}/result/`);
   const pages = $("pages");
@@ -39,32 +111,29 @@ async function showResult(jobId) {
     block.className = "page";
     const title = document.createElement("h3");
     title.textContent = `Page ${page.page_number} — confidence ${(page.confidence * 100).toFixed(1)} % (${page.source}${page.engine ? ", " + page.engine : ""})`;
+    block.append(title);
+    if (page.quality && page.quality.verdict !== "ok") {
+      const warning = document.createElement("p");
+      warning.className = "quality";
+      warning.textContent = `Scan quality ${page.quality.verdict}: ${page.quality.issues.map((i) => i.reason).join("; ")}`;
+      block.append(warning);
+    }
     const text = document.createElement("pre");
     text.textContent = page.text;
-    block.append(title, text);
+    block.append(text);
     pages.append(block);
+    drawPage(jobId, page, block);
   }
   const summary = document.createElement("p");
   summary.textContent = `Overall confidence ${(result.confidence_score * 100).toFixed(1)} %, ${result.page_count} page(s), ${result.processing_time} s.`;
   pages.prepend(summary);
-  const json = new Blob([JSON.stringify(result, null, 2)], { type: "application/json" });
-  const txt = new Blob([result.extracted_text], { type: "text/plain" });
-  link("download-json", json, `${jobId}.json`);
-  link("download-txt", txt, `${jobId}.txt`);
-}
-
-function link(id, blob, name) {
-  const a = $(id);
-  if (a.href.startsWith("blob:")) URL.revokeObjectURL(a.href);
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.hidden = false;
+  showDownloads(jobId, result);
 }
 
 async function follow(jobId) {
   state.jobId = jobId;
   $("pages").replaceChildren();
-  $("download-json").hidden = $("download-txt").hidden = true;
+  $("downloads").hidden = true;
   showStatus(await api(`/api/ocr/job/${jobId}/status/`));
   if (state.connection) await state.connection.stop().catch(() => {});
   const connection = new signalR.HubConnectionBuilder()

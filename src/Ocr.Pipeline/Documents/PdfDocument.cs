@@ -266,7 +266,7 @@ public sealed partial class PdfDocument : IDocument
     ];
 
     /// <summary>The first line of a helper program's error output, for an error message.</summary>
-    internal static string FirstLine(string text)
+    public static string FirstLine(string text)
     {
         var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
         return string.IsNullOrEmpty(line) ? "no detail" : line;
