@@ -85,8 +85,12 @@ internal static class JournalBenchmark
         return clock.Elapsed;
     }
 
+    /// <summary>A letter page as the journal now keeps it: its text and 50 lines of 8 words with their boxes.</summary>
     private static JobEvents.PageCompleted Event(int n) => new(new JobId("bench"),
-        new StoredPage(n, string.Concat(Enumerable.Repeat("Patient letter text, line of a scanned page. ", 50)), 0.93, "ocr", 2480, 3508, 1.2, 0, 0.3, "tesseract"),
+        new StoredPage(n, string.Concat(Enumerable.Repeat("Patient letter text, line of a scanned page. ", 50)), 0.93, "ocr", 2480, 3508, 1.2, 0, 0.3, "tesseract",
+            Dpi: 300, Blocks: [new StoredBlock(Enumerable.Range(0, 50).Select(line => new StoredLine(
+                "Patient letter text, line of a scanned page.", 0.93, [200, 300 + (line * 60), 2200, 340 + (line * 60)],
+                Enumerable.Range(0, 8).Select(word => new StoredWord("letter", 0.9, [200 + (word * 250), 300 + (line * 60), 400 + (word * 250), 340 + (line * 60)])).ToList())).ToList())]),
         DateTimeOffset.UtcNow);
 
     private static int EventBytes() => JsonSerializer.SerializeToUtf8Bytes(Event(1)).Length;

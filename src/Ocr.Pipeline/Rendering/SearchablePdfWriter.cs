@@ -21,7 +21,7 @@ public static class SearchablePdfWriter
     public const int AssumedDpi = 300;
 
     private const double GlyphWidth = 0.5;
-    private const double Descent = 0.2;
+    private const double Descent = TextRuns.Descent;
 
     /// <summary>The PDF; <paramref name="imageOf"/> gives a page's image or null (a text layer alone, for overlaying).</summary>
     public static byte[] Render(IReadOnlyList<PageModel> pages, Func<PageModel, PdfImage?> imageOf, Func<PageModel, bool>? withText = null)
@@ -46,18 +46,9 @@ public static class SearchablePdfWriter
 
             if (withText?.Invoke(page) ?? true)
             {
-                var direction = TextDirection.Of(page.Rotation);
-                foreach (var (line, type) in page.Blocks?.SelectMany(block => TypeBoxes(block, direction)) ?? [])
+                foreach (var run in TextRuns.Of(page))
                 {
-                    for (var i = 0; i < line.Words.Count; i++)
-                    {
-                        var word = line.Words[i];
-                        AppendWord(content, word.Text, word.Box, type, direction, scale, height);
-                        if (i + 1 < line.Words.Count && Filler(word.Box, line.Words[i + 1].Box, type, direction) is { IsEmpty: false } gap)
-                        {
-                            AppendWord(content, WideGapFiller, gap, type, direction, scale, height);
-                        }
-                    }
+                    AppendRun(content, run, scale, height);
                 }
             }
 
@@ -71,120 +62,32 @@ public static class SearchablePdfWriter
         return pdf.Write(catalog);
     }
 
-    /// <summary>
-    /// One word, set in its line's size on its line's baseline (words of a line that each sat on
-    /// their own box would wander up and down and break the line apart for text extraction),
-    /// running the way the page's text runs on the image (a page read turned runs turned).
-    /// </summary>
-    private static void AppendWord(StringBuilder content, string text, Box box, Box line, TextDirection direction, double scale, double pageHeight)
+    /// <summary>One run as invisible text: its type size, stretched to its length, turned its way.</summary>
+    private static void AppendRun(StringBuilder content, TextRun run, double scale, double pageHeight)
     {
         var codes = new StringBuilder();
         var count = 0;
-        foreach (var c in text)
+        foreach (var c in run.Text)
         {
-            if (!char.IsSurrogate(c) && (!char.IsControl(c) || text == WideGapFiller))
+            if (!char.IsSurrogate(c) && (!char.IsControl(c) || run.Text == TextRuns.WideGapFiller))
             {
                 codes.Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
                 count++;
             }
         }
 
-        if (count == 0 || box.IsEmpty)
+        if (count == 0 || run.Length <= 0)
         {
             return;
         }
 
-        var across = direction.Sideways ? line.Width : line.Height;
-        var along = direction.Sideways ? box.Height : box.Width;
-        var size = Math.Max(1, across) * scale;
-        var stretch = 100 * along * scale / (count * GlyphWidth * size);
-        var descent = Descent * across;
-        // The word's start on its baseline, in image pixels.
-        var (x, y) = direction.Rotation switch
-        {
-            90 => (line.X0 + descent, (double)box.Y0),
-            180 => (box.X1, line.Y0 + descent),
-            270 => (line.X1 - descent, (double)box.Y1),
-            _ => ((double)box.X0, line.Y1 - descent),
-        };
+        var size = run.Size * scale;
+        var stretch = 100 * run.Length * scale / (count * GlyphWidth * size);
+        // Clockwise on the image is clockwise on the page too, with y up: the text matrix turns by -angle.
+        var radians = run.Angle * Math.PI / 180;
+        var (cos, sin) = (Math.Cos(radians), Math.Sin(radians));
         content.Append(CultureInfo.InvariantCulture,
-            $"BT 3 Tr /F1 {N(size)} Tf {N(stretch)} Tz {direction.Matrix} {N(x * scale)} {N(pageHeight - (y * scale))} Tm <{codes}> Tj ET\n");
-    }
-
-    /// <summary>
-    /// Each line with the box its type is set in: one size for the whole block (its lines'
-    /// median), kept on each line's baseline side. Extractors join lines into one block only when
-    /// their type sizes agree within a few percent; lines whose boxes differ by a descender or a
-    /// bracket would otherwise each stand alone and be read out of order.
-    /// </summary>
-    private static IEnumerable<(TextLine Line, Box Type)> TypeBoxes(TextBlock block, TextDirection direction)
-    {
-        var sizes = block.Lines.Select(l => direction.Sideways ? l.Box.Width : l.Box.Height).Order().ToList();
-        var size = sizes.Count == 0 ? 1 : Math.Max(1, sizes[sizes.Count / 2]);
-        foreach (var line in block.Lines)
-        {
-            var b = line.Box;
-            yield return (line, direction.Rotation switch
-            {
-                90 => b with { X1 = b.X0 + size },
-                180 => b with { Y1 = b.Y0 + size },
-                270 => b with { X0 = b.X1 - size },
-                _ => b with { Y0 = b.Y1 - size },
-            });
-        }
-    }
-
-    /// <summary>
-    /// Text extraction (poppler's reading order, and viewers built on it) cuts a line into
-    /// columns wherever two words stand further apart than about a third of the type size, so
-    /// the cells of a table row or a receipt's label and price would be read a column at a time.
-    /// A wide gap is bridged by ASCII's unit separator (U+001F, the field separator: a character
-    /// extractors keep, where they drop every Unicode space) stretched over it, leaving a small
-    /// gap on each side so the words stay words: the row is then read as the row it is, and a
-    /// table row copied from a viewer comes with its cells marked.
-    /// </summary>
-    private const string WideGapFiller = "\u001F";
-
-    private const double WideGap = 0.6;
-    private const double FillerMargin = 0.15;
-
-    /// <summary>The stretch of a wide gap between two neighbouring words that the filler covers; empty for a word space.</summary>
-    private static Box Filler(Box word, Box next, Box line, TextDirection direction)
-    {
-        var size = direction.Sideways ? line.Width : line.Height;
-        var margin = (int)Math.Ceiling(FillerMargin * size);
-        var (from, to) = direction.Rotation switch
-        {
-            90 => (word.Y1, next.Y0),
-            180 => (next.X1, word.X0),
-            270 => (next.Y1, word.Y0),
-            _ => (word.X1, next.X0),
-        };
-        if (to - from < WideGap * size)
-        {
-            return default;
-        }
-
-        return direction.Sideways
-            ? new Box(line.X0, from + margin, line.X1, to - margin)
-            : new Box(from + margin, line.Y0, to - margin, line.Y1);
-    }
-
-    /// <summary>Which way text runs on the image of a page that was read turned <see cref="Rotation"/> degrees counter-clockwise.</summary>
-    private sealed record TextDirection(int Rotation, string Matrix)
-    {
-        public bool Sideways => Rotation is 90 or 270;
-
-        public static TextDirection Of(int rotation) => (((rotation % 360) + 360) % 360) switch
-        {
-            // Down the image, letters' tops to the right.
-            90 => new(90, "0 -1 1 0"),
-            // Leftwards, upside down.
-            180 => new(180, "-1 0 0 -1"),
-            // Up the image, letters' tops to the left.
-            270 => new(270, "0 1 -1 0"),
-            _ => new(0, "1 0 0 1"),
-        };
+            $"BT 3 Tr /F1 {N(size)} Tf {N(stretch)} Tz {N(cos)} {N(-sin)} {N(sin)} {N(cos)} {N(run.X * scale)} {N(pageHeight - (run.Y * scale))} Tm <{codes}> Tj ET\n");
     }
 
     private static int WriteFont(PdfObjects pdf)
