@@ -73,6 +73,16 @@ function showDownloads(jobId, result) {
   list.hidden = false;
 }
 
+// The image is fetched with the token (an <img> cannot send one) and shown as a data URL.
+function dataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}
+
 /** The page's image with a box over every word (scaled from the page's pixels to the image shown). */
 async function drawPage(jobId, page, container) {
   if (!page.words.length || !page.width) return;
@@ -98,7 +108,7 @@ async function drawPage(jobId, page, container) {
   figure.append(image, overlay);
   container.append(figure);
   try {
-    image.src = URL.createObjectURL(await fetchBlob(`/api/ocr/job/${jobId}/page/${page.page_number}/image/`));
+    image.src = await dataUrl(await fetchBlob(`/api/ocr/job/${jobId}/page/${page.page_number}/image/`));
   } catch (e) { figure.remove(); }
 }
 
