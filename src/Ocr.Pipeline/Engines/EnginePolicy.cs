@@ -49,7 +49,9 @@ public sealed record ReadingPlan(IPageEngine First, IPageEngine? EscalateTo, dou
     /// <summary>Reads a page; a weak reading is read again by the other engine and the better one kept.</summary>
     public async Task<(PageRecognition Reading, bool Escalated)> ReadAsync(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
     {
-        var first = First.Calibration.ApplyTo(await First.ReadAsync(image, request, cancellationToken));
+        // A weak first reading goes to the other engine: retrying it with the first engine's other recipes as well reads it four times.
+        var firstRequest = EscalateTo is null ? request : request with { RetryWeak = false };
+        var first = First.Calibration.ApplyTo(await First.ReadAsync(image, firstRequest, cancellationToken));
         if (EscalateTo is null || first.Confidence >= EscalateBelow)
         {
             return (first, false);

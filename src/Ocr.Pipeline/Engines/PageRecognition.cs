@@ -26,8 +26,10 @@ public sealed record PageOrientation(double Deskew, int Rotation);
 /// <summary>
 /// What the caller asks of one recognition. <paramref name="Known"/>, when given, is how the
 /// page stands (found by an earlier reading): the engine applies it instead of looking again.
+/// <paramref name="RetryWeak"/>: whether a weak reading is retried with the engine's other
+/// recipes (not when another engine will read a weak page anyway).
 /// </summary>
-public sealed record RecognitionRequest(string Language, bool AutoRotate, PreprocessMode Preprocess = PreprocessMode.Auto, PageOrientation? Known = null);
+public sealed record RecognitionRequest(string Language, bool AutoRotate, PreprocessMode Preprocess = PreprocessMode.Auto, PageOrientation? Known = null, bool RetryWeak = true);
 
 /// <summary>Engine names as they appear in the submit field and in page results.</summary>
 public static class OcrEngines

@@ -115,7 +115,7 @@ public sealed class TesseractEngine : IDisposable
         }
 
         var best = first;
-        if (request.Preprocess == PreprocessMode.Auto && !LooksConfident(first))
+        if (request.Preprocess == PreprocessMode.Auto && request.RetryWeak && !LooksConfident(first))
         {
             // A weak page is read again with other recipes; the most confident full reading wins.
             Reading[] candidates =
