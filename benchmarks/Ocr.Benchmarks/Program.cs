@@ -81,6 +81,9 @@ foreach (var run in runs)
     var mode = Enum.Parse<PreprocessMode>(parts.Length > 1 ? parts[1] : "auto", ignoreCase: true);
     var rotate = !(parts.Length > 2 && parts[2] == "norotate");
     var escalated = 0;
+    // Seconds per stage, summed by kind of page (receipt or document), with the page counts.
+    var stageSeconds = new Dictionary<string, Dictionary<string, double>> { ["receipt"] = [], ["document"] = [] };
+    var stagePages = new Dictionary<string, int> { ["receipt"] = 0, ["document"] = 0 };
     var cers = new Dictionary<string, double>();
     var wers = new Dictionary<string, double>();
     var pages = 0;
@@ -108,6 +111,15 @@ foreach (var run in runs)
             var results = await pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageModel>(), materializer);
             pages += results.Count;
             escalated += results.Count(r => r.Escalated);
+            var kind = relative.Contains("sroie_") ? "receipt" : "document";
+            foreach (var r in results.Where(r => r.Stages is not null))
+            {
+                stagePages[kind]++;
+                foreach (var (stage, secondsSpent) in r.Stages!)
+                {
+                    stageSeconds[kind][stage] = stageSeconds[kind].GetValueOrDefault(stage) + secondsSpent;
+                }
+            }
             if (Arg("only", "") is { Length: > 0 })
             {
                 foreach (var r in results)
@@ -161,8 +173,16 @@ foreach (var run in runs)
         pages_per_second = pagesPerSecond,
         files = cers,
         files_wer = wers,
+        seconds_per_page_by_stage = stageSeconds.ToDictionary(k => k.Key, k => k.Value.OrderBy(v => v.Key)
+            .ToDictionary(v => v.Key, v => Math.Round(v.Value / Math.Max(1, stagePages[k.Key]), 3))),
+        pages_by_kind = stagePages,
     };
     report.Add(row);
+    foreach (var (kind, stages) in row.seconds_per_page_by_stage)
+    {
+        Console.WriteLine($"  {kind} ({stagePages[kind]} pages), s/page: " + string.Join(", ", stages.Select(s => $"{s.Key} {s.Value:F3}")));
+    }
+
     Console.WriteLine($"{row.configuration,-26} {row.all,7:P1} {row.receipts,9:P1} {row.documents,10:P1} {row.scanned,8:P1} {row.rotated,8:P1} {row.pdfs,7:P1} {row.odd,7:P1} {row.wer_all,8:P1} {seconds,7:F2} {pagesPerSecond,7:F2} {escalated,6}");
 }
 

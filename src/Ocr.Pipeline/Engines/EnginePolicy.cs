@@ -70,7 +70,11 @@ public sealed record ReadingPlan(IPageEngine First, IPageEngine? EscalateTo, dou
             return (first with { Recipe = $"{first.Recipe}; escalation to {EscalateTo.Name} failed: {e.Message}" }, false);
         }
 
-        return (Better(first, second), true);
+        var stages = new StageTimes();
+        stages.AddAll(first.Stages);
+        stages.AddAll(second.Stages, "escalation.");
+        var better = Better(first, second);
+        return (better with { Stages = stages.Seconds }, true);
     }
 
     /// <summary>The engines' two readings judged by the same rule as a Tesseract page's recipes.</summary>

@@ -13,7 +13,8 @@ public sealed record PageRecognition(
     double DeskewAngle,
     string Recipe,
     string Engine,
-    IReadOnlyList<TextBlock> Blocks)
+    IReadOnlyList<TextBlock> Blocks,
+    IReadOnlyDictionary<string, double>? Stages = null)
 {
     public int Letters => Text.Count(char.IsLetterOrDigit);
 

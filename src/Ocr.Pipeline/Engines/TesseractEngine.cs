@@ -69,6 +69,7 @@ public sealed class TesseractEngine : IDisposable
             _language = request.Language;
         }
 
+        var stages = new StageTimes();
         using var working = image.Copy();
         if (working.Resolution < 70)
         {
@@ -87,8 +88,8 @@ public sealed class TesseractEngine : IDisposable
         }
         else
         {
-            deskew = request.Preprocess != PreprocessMode.None ? working.Deskew() : 0.0;
-            rotation = request.AutoRotate ? DetectRotation(working) : 0;
+            deskew = request.Preprocess != PreprocessMode.None ? stages.Time("deskew", working.Deskew) : 0.0;
+            rotation = request.AutoRotate ? stages.Time("orientation", () => DetectRotation(working)) : 0;
             working.TurnCounterClockwise(rotation);
         }
 
@@ -96,7 +97,8 @@ public sealed class TesseractEngine : IDisposable
         ResetCancel();
         var firstRecipe = request.Preprocess == PreprocessMode.Full ? PageRecipes.Full : PageRecipes.Plain;
         var frame = new PageFrame(width, height, deskew, rotation);
-        var first = ReadWith(working, frame, firstRecipe, PsmAuto, cancellationToken);
+        var first = stages.Time("read", () => ReadWith(working, frame, firstRecipe, PsmAuto, cancellationToken));
+        var retries = System.Diagnostics.Stopwatch.StartNew();
         if (rotation != 0 && request.Known is null && first.Confidence < TrustedRotationConfidence)
         {
             // OSD misreads some sparse pages (receipts) as upside down: check the page as it came.
@@ -132,7 +134,8 @@ public sealed class TesseractEngine : IDisposable
             best = Choose([first, ReadWith(working, frame, PageRecipes.Plain, PsmSingleBlock, cancellationToken)]);
         }
 
-        return new PageRecognition(best.Text, best.Confidence, rotation, deskew, best.Recipe, OcrEngines.Tesseract, best.Blocks);
+        stages.Add("retries", retries.Elapsed.TotalSeconds);
+        return new PageRecognition(best.Text, best.Confidence, rotation, deskew, best.Recipe, OcrEngines.Tesseract, best.Blocks, stages.Seconds);
     }
 
     private sealed record Reading(string Text, double Confidence, string Recipe, IReadOnlyList<TextBlock> Blocks)

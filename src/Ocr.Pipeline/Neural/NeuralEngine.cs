@@ -99,7 +99,9 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
             _pageSlots.Release();
         }
 
+        var recognition = System.Diagnostics.Stopwatch.StartNew();
         var readings = await _batcher.RecognizeAsync(prepared.Crops, cancellationToken);
+        prepared.Stages.Add("recognition", recognition.Elapsed.TotalSeconds);
         var lines = new List<TextLine>();
         var read = prepared.Crops.Zip(readings).Where(pair => pair.Second.Text.Length > 0).ToList();
         foreach (var row in ReadingOrder.Arrange(read, pair => pair.First.Region.Core))
@@ -118,7 +120,8 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
             prepared.Frame.Deskew,
             "neural",
             OcrEngines.Neural,
-            NeuralBlocks.Group(lines));
+            NeuralBlocks.Group(lines),
+            prepared.Stages.Seconds);
     }
 
     internal RecognitionBatcher Batcher => _batcher;
@@ -131,10 +134,11 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
         return letters == 0 ? 0 : all.Sum(r => r.Confidence * r.Text.Length) / letters;
     }
 
-    internal sealed record PreparedPage(IReadOnlyList<LineCrop> Crops, PageFrame Frame);
+    internal sealed record PreparedPage(IReadOnlyList<LineCrop> Crops, PageFrame Frame, StageTimes Stages);
 
     internal PreparedPage Prepare(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
     {
+        var stages = new StageTimes();
         using var working = image.Copy();
         var frame = PageFrame.Upright(image.Width, image.Height);
         if (request.Known is { } known)
@@ -142,15 +146,17 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
             frame = frame with { Deskew = working.Straighten(known.Deskew), Rotation = known.Rotation };
             working.TurnCounterClockwise(known.Rotation);
             using var upright = PixelBridge.ToGray(working);
-            return new PreparedPage(Cut(upright, _detector.Detect(upright), cancellationToken), frame);
+            return new PreparedPage(stages.Time("detection", () => Cut(upright, _detector.Detect(upright), cancellationToken)), frame, stages);
         }
 
-        frame = frame with { Deskew = request.Preprocess != PreprocessMode.None ? working.Deskew() : 0.0 };
+        frame = frame with { Deskew = request.Preprocess != PreprocessMode.None ? stages.Time("deskew", working.Deskew) : 0.0 };
         var rotation = 0;
         var page = PixelBridge.ToGray(working);
         try
         {
+            var detection = System.Diagnostics.Stopwatch.StartNew();
             var regions = _detector.Detect(page);
+            stages.Add("detection", detection.Elapsed.TotalSeconds);
             cancellationToken.ThrowIfCancellationRequested();
             if (request.AutoRotate)
             {
@@ -175,7 +181,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
                 crops = Cut(page, regions, cancellationToken);
             }
 
-            return new PreparedPage(crops, frame with { Rotation = rotation });
+            return new PreparedPage(crops, frame with { Rotation = rotation }, stages);
         }
         finally
         {

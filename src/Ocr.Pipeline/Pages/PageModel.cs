@@ -106,6 +106,10 @@ public sealed record PageModel(
     bool GpuUsed = false,
     string? Node = null)
 {
+    /// <summary>Seconds per stage of reading this page (for the benchmarks; not stored).</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, double>? Stages { get; init; }
+
     [JsonIgnore]
     public bool HasGeometry => Blocks is not null;
 

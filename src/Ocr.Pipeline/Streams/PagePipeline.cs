@@ -128,13 +128,18 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
                 try
                 {
                     var (width, height, resolution) = (image.Image.Width, image.Image.Height, image.Image.Resolution);
+                    var measuring = Stopwatch.StartNew();
                     var measured = PageMeasure.Of(image.Image);
+                    var measureSeconds = measuring.Elapsed.TotalSeconds;
                     var (reading, escalated) = await plan.ReadAsync(image.Image, request, cancellationToken);
+                    var stages = new StageTimes();
+                    stages.AddAll(reading.Stages);
+                    stages.Add("measure", measureSeconds);
                     var quality = QualityRules.Judge(measured.Signals(reading, resolution > 0 ? resolution : null));
                     return new PageModel(image.PageNumber, reading.Text.TrimEnd(), Math.Round(reading.Confidence, 4), PageSources.Ocr,
                         reading.Engine, width, height, resolution > 0 ? resolution : null, reading.RotationApplied, Math.Round(reading.DeskewAngle, 2),
                         reading.Blocks, quality, Math.Round(clock.Elapsed.TotalSeconds, 3), escalated,
-                        reading.Engine == OcrEngines.Neural && neural!.Provider.OnGpu);
+                        reading.Engine == OcrEngines.Neural && neural!.Provider.OnGpu) { Stages = stages.Seconds };
                 }
                 finally
                 {
