@@ -49,6 +49,36 @@ public sealed class ResultFormatApiTests(SharedHost shared)
     }
 
     [Fact]
+    public async Task The_searchable_pdf_of_a_pdf_job_holds_the_pages_it_read_in_their_order()
+    {
+        using var client = shared.Host.Client("formats-pdf-user");
+        var jobId = await client.SubmitOkAsync("cardinal.pdf", await File.ReadAllBytesAsync(EvalCorpus.PathOf("pdfs/ocrmypdf_cardinal.pdf")),
+            new Dictionary<string, string> { ["pages"] = "2-3", ["dpi"] = "100" });
+        (await client.WaitAsync(jobId, TimeSpan.FromMinutes(3)))["status"].Text().ShouldBe("completed");
+        var pages = (await client.ResultAsync(jobId))["pages"]!.AsArray();
+        pages.Select(p => p!["page_number"]!.GetValue<int>()).ShouldBe([2, 3]);
+        pages.ShouldAllBe(p => p!["dpi"]!.GetValue<int>() == 100);
+
+        var pdf = Path.Combine(Path.GetTempPath(), $"akkaocr-formats-{Guid.NewGuid():N}.pdf");
+        await File.WriteAllBytesAsync(pdf, await client.GetByteArrayAsync($"/api/ocr/job/{jobId}/result/?format=pdf"));
+        try
+        {
+            (await Processes.RunAsync("pdfinfo", [pdf])).Output.ShouldMatch(@"Pages:\s+2\b");
+            var second = (await Processes.RunAsync("pdftotext", ["-f", "2", "-l", "2", pdf, "-"])).Output;
+            // Page 3 of the upload is the scan upside down: its text layer reads back the right way round.
+            second.ShouldContain("LinnSequencer");
+            second.ShouldContain("MIDI");
+        }
+        finally
+        {
+            File.Delete(pdf);
+        }
+
+        (await client.GetAsync($"/api/ocr/job/{jobId}/page/1/image/")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await client.GetAsync($"/api/ocr/job/{jobId}/page/3/image/")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_text_upload_has_no_positions_so_its_drawn_formats_answer_409_with_the_reason()
     {
         using var client = shared.Host.Client("formats-text-user");
