@@ -182,40 +182,51 @@ public sealed class ClusterTests(TwoNodeCluster cluster, ITestOutputHelper outpu
         var doneAtKill = running["pages_done"]!.GetValue<int>();
 
         await cluster.Nodes[victim].KillAsync();
-        var killedAt = DateTimeOffset.UtcNow;
-        using var onSurvivor = survivor.Client("cluster-kill");
-        await onSurvivor.WaitAsync(id, TimeSpan.FromMinutes(4), until: s => s["pages_done"]!.GetValue<int>() > doneAtKill || Terminal.Contains(s["status"].Text()));
-        output.WriteLine($"next page done {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:0.0} s after SIGKILL of {victim} (polled every 0.5 s)");
-        var final = await onSurvivor.WaitAsync(id, TimeSpan.FromMinutes(4));
+        try
+        {
+            var killedAt = DateTimeOffset.UtcNow;
+            using var onSurvivor = survivor.Client("cluster-kill");
+            await onSurvivor.WaitAsync(id, TimeSpan.FromMinutes(4), until: s => s["pages_done"]!.GetValue<int>() > doneAtKill || Terminal.Contains(s["status"].Text()));
+            output.WriteLine($"next page done {(DateTimeOffset.UtcNow - killedAt).TotalSeconds:0.0} s after SIGKILL of {victim} (polled every 0.5 s)");
+            var final = await onSurvivor.WaitAsync(id, TimeSpan.FromMinutes(4));
 
-        final["status"].Text().ShouldBe("completed", final.ToJsonString());
-        final["node"].Text().ShouldNotBe(victim);
-        var pages = (await onSurvivor.ResultAsync(id))["pages"]!.AsArray();
-        pages.Select(p => p!["page_number"]!.GetValue<int>()).ShouldBe([1, 2, 3, 4]);
-        pages.Count(p => p!["node"].Text() == victim).ShouldBeGreaterThanOrEqualTo(doneAtKill, "pages read before the kill were read again");
-
-        await cluster.Nodes[victim].StartAsync(TimeSpan.FromSeconds(120));
-        await cluster.WaitForMembersAsync(2);
+            final["status"].Text().ShouldBe("completed", final.ToJsonString());
+            final["node"].Text().ShouldNotBe(victim);
+            var pages = (await onSurvivor.ResultAsync(id))["pages"]!.AsArray();
+            pages.Select(p => p!["page_number"]!.GetValue<int>()).ShouldBe([1, 2, 3, 4]);
+            pages.Count(p => p!["node"].Text() == victim).ShouldBeGreaterThanOrEqualTo(doneAtKill, "pages read before the kill were read again");
+        }
+        finally
+        {
+            await cluster.Nodes[victim].StartAsync(TimeSpan.FromSeconds(120));
+            await cluster.WaitForMembersAsync(2);
+        }
     }
 
     [Fact]
     public async Task A_node_stopped_with_SIGTERM_hands_its_job_over_and_the_job_completes_on_the_other()
     {
-        var (id, running) = await StartPdfOnSomeNodeAsync("cluster-leave");
+        // Eight pages: the leaving node must still have pages to read once its shards have moved.
+        var (id, running) = await StartPdfOnSomeNodeAsync("cluster-leave", await EightPagePdfAsync());
         var leaving = running["node"].Text();
+        try
+        {
+            await cluster.Nodes[leaving].StopAsync();
+            cluster.Nodes[leaving].ExitCode.ShouldBe(0, cluster.Nodes[leaving].Log);
+            using var onOther = cluster.Other(leaving).Client("cluster-leave");
+            var final = await onOther.WaitAsync(id, TimeSpan.FromMinutes(4));
 
-        await cluster.Nodes[leaving].StopAsync();
-        cluster.Nodes[leaving].ExitCode.ShouldBe(0, cluster.Nodes[leaving].Log);
-        using var onOther = cluster.Other(leaving).Client("cluster-leave");
-        var final = await onOther.WaitAsync(id, TimeSpan.FromMinutes(4));
-
-        final["status"].Text().ShouldBe("completed", final.ToJsonString());
-        final["node"].Text().ShouldNotBe(leaving);
-        var pages = (await onOther.ResultAsync(id))["pages"]!.AsArray();
-        pages.Select(p => p!["page_number"]!.GetValue<int>()).ShouldBe([1, 2, 3, 4]);
-
-        await cluster.Nodes[leaving].StartAsync(TimeSpan.FromSeconds(120));
-        await cluster.WaitForMembersAsync(2);
+            final["status"].Text().ShouldBe("completed", final.ToJsonString());
+            final["node"].Text().ShouldNotBe(leaving);
+            var pages = (await onOther.ResultAsync(id))["pages"]!.AsArray();
+            pages.Select(p => p!["page_number"]!.GetValue<int>()).ShouldBe(Enumerable.Range(1, 8));
+        }
+        finally
+        {
+            // The other tests need both nodes, whatever this one found.
+            await cluster.Nodes[leaving].StartAsync(TimeSpan.FromSeconds(120));
+            await cluster.WaitForMembersAsync(2);
+        }
     }
 
     [Fact]
@@ -266,10 +277,25 @@ public sealed class ClusterTests(TwoNodeCluster cluster, ITestOutputHelper outpu
     }
 
     /// <summary>Submits the scanned PDF on node A and waits until some node has read its first page: a job to interrupt.</summary>
-    private async Task<(string Id, JsonObject Running)> StartPdfOnSomeNodeAsync(string user)
+    private static async Task<byte[]> EightPagePdfAsync()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"akkaocr-cardinal-x2-{Guid.NewGuid():N}.pdf");
+        var cardinal = EvalCorpus.PathOf("pdfs/ocrmypdf_cardinal.pdf");
+        try
+        {
+            (await Processes.RunAsync("qpdf", ["--empty", "--pages", cardinal, "1-4", cardinal, "1-4", "--", path])).ExitCode.ShouldBe(0);
+            return await File.ReadAllBytesAsync(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private async Task<(string Id, JsonObject Running)> StartPdfOnSomeNodeAsync(string user, byte[]? pdf = null)
     {
         using var client = A.Client(user);
-        var id = await client.SubmitOkAsync("cardinal.pdf", ScannedPdf, At200Dpi);
+        var id = await client.SubmitOkAsync("cardinal.pdf", pdf ?? ScannedPdf, At200Dpi);
         return (id, await WaitOnAnyAsync(user, id, s => s["pages_done"]!.GetValue<int>() >= 1 && s["node"] is not null));
     }
 
