@@ -20,10 +20,9 @@ public static class ResultFormats
             return ErrorResults.Problem(404, $"the job has no page {pageNumber}");
         }
 
-        var pdf = await RespondAsync(ResultFormat.Pdf, result, partial: false, options, cancellationToken);
-        if (pdf is not IFileHttpResult)
+        if (await SearchablePdfRefusalAsync(result, options, cancellationToken) is { } refusal)
         {
-            return pdf;
+            return refusal;
         }
 
         var root = Path.Combine(Path.GetTempPath(), $"akkaocr-page-{Guid.NewGuid():N}");
@@ -45,6 +44,28 @@ public static class ResultFormats
 
     public static string Known => string.Join(", ", ResultFormat.All.Select(f => f.Name));
 
+    private static ResultDocument DocumentOf(JobResult result) => new(result.JobId, result.ExtractedText, result.ModelUsed, result.Pages);
+
+    /// <summary>Makes the job's searchable PDF unless it exists; the 409 to answer when it cannot be had, else null.</summary>
+    private static async Task<IResult?> SearchablePdfRefusalAsync(JobResult result, PipelineOptions options, CancellationToken cancellationToken)
+    {
+        if (DocumentOf(result).WhyNoGeometry() is { } why)
+        {
+            return ErrorResults.Problem(409, $"no pdf for this job: {why}");
+        }
+
+        try
+        {
+            return await SearchablePdfBuilder.EnsureAsync(result.UploadPath, result.Kind, result.Pages, options, cancellationToken)
+                ? null
+                : ErrorResults.Problem(409, "no pdf for this job: its upload was removed before the searchable PDF was made from it");
+        }
+        catch (OcrDocumentException e)
+        {
+            return ErrorResults.Problem(409, $"no pdf for this job: {e.Message}");
+        }
+    }
+
     public static async Task<IResult> RespondAsync(ResultFormat format, JobResult result, bool partial, PipelineOptions options, CancellationToken cancellationToken)
     {
         if (format == ResultFormat.Json)
@@ -52,7 +73,7 @@ public static class ResultFormats
             return TypedResults.Json(JobResultView.From(result));
         }
 
-        var document = new ResultDocument(result.JobId, result.ExtractedText, result.ModelUsed, result.Pages);
+        var document = DocumentOf(result);
         if (format.NeedsGeometry && document.WhyNoGeometry() is { } why)
         {
             return ErrorResults.Problem(409, $"no {format.Name} for this job: {why}");
@@ -65,16 +86,9 @@ public static class ResultFormats
                 return ErrorResults.Problem(400, "a searchable PDF is made of the whole job; partial results come as json, txt, hocr, alto or md");
             }
 
-            try
+            if (await SearchablePdfRefusalAsync(result, options, cancellationToken) is { } refusal)
             {
-                if (!await SearchablePdfBuilder.EnsureAsync(result.UploadPath, result.Kind, result.Pages, options, cancellationToken))
-                {
-                    return ErrorResults.Problem(409, "no pdf for this job: its upload was removed before the searchable PDF was made from it");
-                }
-            }
-            catch (OcrDocumentException e)
-            {
-                return ErrorResults.Problem(409, $"no pdf for this job: {e.Message}");
+                return refusal;
             }
 
             return TypedResults.PhysicalFile(SearchablePdfBuilder.ArtifactPathFor(result.UploadPath), format.MediaType, $"{result.JobId}.pdf");

@@ -126,7 +126,16 @@ public static class SearchablePdfBuilder
 
     private static async Task RunQpdf(string[] arguments, CancellationToken cancellationToken)
     {
-        var run = await ProcessRunner.RunAsync("qpdf", arguments, cancellationToken);
+        ProcessRunner.Outcome run;
+        try
+        {
+            run = await ProcessRunner.RunAsync("qpdf", arguments, cancellationToken);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            throw new OcrDocumentException("qpdf, which lays the text on a PDF upload's own pages, is not installed on this node");
+        }
+
         // qpdf's 3 is "succeeded with warnings" (a damaged but readable input).
         if (run.ExitCode is not (0 or 3))
         {
