@@ -139,7 +139,7 @@ public sealed class JobHousekeeper : ReceiveActor, IWithTimers
         {
             var reply = await _jobs.Ask<JobReplies.IJobReply>(new JobCommands.GetResult(jobId, new UserId("housekeeper"), AsAdmin: true), TimeSpan.FromSeconds(30));
             if (reply is JobReplies.Result { View: var result } && result.Status == JobStatuses.Completed
-                && new Pipeline.Rendering.ResultDocument(result.JobId, result.ExtractedText, result.ModelUsed, result.Pages).WhyNoGeometry() is null)
+                && result.ToDocument().WhyNoGeometry() is null)
             {
                 await Pipeline.Rendering.SearchablePdfBuilder.EnsureAsync(result.UploadPath, result.Kind, result.Pages, _pipelineOptions, CancellationToken.None);
             }

@@ -167,7 +167,11 @@ public sealed record JobResult(
     bool GpuUsed,
     IReadOnlyList<Pipeline.Pages.PageModel> Pages,
     string UploadPath,
-    DocumentKind Kind);
+    DocumentKind Kind)
+{
+    /// <summary>What the renderers draw from.</summary>
+    public Pipeline.Rendering.ResultDocument ToDocument() => new(JobId, ExtractedText, ModelUsed, Pages);
+}
 
 /// <summary>A progress message as the WebSocket and the hub send it.</summary>
 public sealed record JobProgress(

@@ -44,12 +44,10 @@ public static class ResultFormats
 
     public static string Known => string.Join(", ", ResultFormat.All.Select(f => f.Name));
 
-    private static ResultDocument DocumentOf(JobResult result) => new(result.JobId, result.ExtractedText, result.ModelUsed, result.Pages);
-
     /// <summary>Makes the job's searchable PDF unless it exists; the 409 to answer when it cannot be had, else null.</summary>
     private static async Task<IResult?> SearchablePdfRefusalAsync(JobResult result, PipelineOptions options, CancellationToken cancellationToken)
     {
-        if (DocumentOf(result).WhyNoGeometry() is { } why)
+        if (result.ToDocument().WhyNoGeometry() is { } why)
         {
             return ErrorResults.Problem(409, $"no pdf for this job: {why}");
         }
@@ -73,7 +71,7 @@ public static class ResultFormats
             return TypedResults.Json(JobResultView.From(result));
         }
 
-        var document = DocumentOf(result);
+        var document = result.ToDocument();
         if (format.NeedsGeometry && document.WhyNoGeometry() is { } why)
         {
             return ErrorResults.Problem(409, $"no {format.Name} for this job: {why}");

@@ -7,11 +7,19 @@ const token = () => $("token").value.trim();
 $("token").value = localStorage.getItem("akkaocr.token") || "";
 $("token").addEventListener("change", () => { localStorage.setItem("akkaocr.token", token()); loadHistory(); });
 
-async function api(path, options = {}) {
+// Every call carries the token; a refusal becomes an error with the service's own reason.
+async function authorized(path, options = {}) {
   const response = await fetch(path, { ...options, headers: { ...(options.headers || {}), Authorization: "Bearer " + token() } });
-  const body = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error((body && (body.error || body.detail)) || `HTTP ${response.status}`);
-  return body;
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw new Error((body && (body.error || body.detail)) || `HTTP ${response.status}`);
+  }
+  return response;
+}
+
+async function api(path, options = {}) {
+  const response = await authorized(path, options);
+  return response.status === 204 ? null : await response.json().catch(() => null);
 }
 
 function showError(message) { $("error").textContent = message || ""; }
@@ -36,12 +44,7 @@ const formats = [
 const extension = { json: "json", txt: "txt", hocr: "hocr.html", alto: "alto.xml", pdf: "pdf", md: "md" };
 
 async function fetchBlob(path) {
-  const response = await fetch(path, { headers: { Authorization: "Bearer " + token() } });
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    throw new Error((body && (body.error || body.detail)) || `HTTP ${response.status}`);
-  }
-  return response.blob();
+  return (await authorized(path)).blob();
 }
 
 function showDownloads(jobId, result) {

@@ -73,21 +73,36 @@ internal static class PageFilters
         return turned;
     }
 
-    private static int Percentile(Mat gray, double share)
+    private static int Percentile(Mat gray, double share) => Percentile(GrayHistogram(gray), share);
+
+    /// <summary>How many pixels of an 8-bit gray image have each of the 256 levels.</summary>
+    internal static double[] GrayHistogram(Mat gray)
     {
         using var histogram = new Mat();
         Cv2.CalcHist([gray], [0], null, histogram, 1, [256], [new Rangef(0, 256)]);
-        var target = gray.Total() * share;
-        double seen = 0;
+        var counts = new double[256];
         for (var level = 0; level < 256; level++)
         {
-            seen += histogram.At<float>(level);
+            counts[level] = histogram.At<float>(level);
+        }
+
+        return counts;
+    }
+
+    /// <summary>The darkest level at or below which <paramref name="share"/> of the pixels lie.</summary>
+    internal static int Percentile(IReadOnlyList<double> counts, double share)
+    {
+        var target = counts.Sum() * share;
+        double seen = 0;
+        for (var level = 0; level < counts.Count; level++)
+        {
+            seen += counts[level];
             if (seen >= target)
             {
                 return level;
             }
         }
 
-        return 255;
+        return counts.Count - 1;
     }
 }

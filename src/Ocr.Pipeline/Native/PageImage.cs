@@ -43,25 +43,24 @@ public sealed class PageImage : IDisposable
     /// </summary>
     public double Deskew()
     {
-        double skew;
-        using (var gray = PixelBridge.ToGray(this))
-        {
-            skew = SkewDetector.FindSkew(gray);
-        }
-
-        return Straighten(skew);
+        using var gray = PixelBridge.ToGray(this);
+        return Straighten(SkewDetector.FindSkew(gray), gray);
     }
 
     /// <summary>Turns the page <paramref name="degrees"/> counter-clockwise about its centre (a tilt already measured); returns the degrees turned.</summary>
-    public double Straighten(double degrees)
+    public double Straighten(double degrees) => Straighten(degrees, gray: null);
+
+    /// <summary>The turn itself, from <paramref name="gray"/> when the caller already has the page in gray.</summary>
+    private double Straighten(double degrees, OpenCvSharp.Mat? gray)
     {
         if (Math.Abs(degrees) < MinimumDeskew)
         {
             return 0;
         }
 
-        using var source = Depth == 32 ? PixelBridge.ToMat(this) : PixelBridge.ToGray(this);
-        using var straight = PageFilters.Rotate(source, degrees);
+        using var colour = Depth == 32 ? PixelBridge.ToMat(this) : null;
+        using var ownGray = colour is null && gray is null ? PixelBridge.ToGray(this) : null;
+        using var straight = PageFilters.Rotate(colour ?? gray ?? ownGray!, degrees);
         Adopt(PixelBridge.ToPage(straight, Resolution));
         return degrees;
     }

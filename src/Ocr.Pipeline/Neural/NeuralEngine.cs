@@ -108,14 +108,14 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
         {
             var words = row.SelectMany(pair => WordsOf(pair.First, pair.Second)).Select(prepared.Frame.ToUpload).ToList();
             var text = string.Join(' ', row.Select(pair => pair.Second.Text));
-            var confidence = LetterWeightedConfidence(row.Select(pair => pair.Second));
+            var confidence = TextLine.LetterWeighted(row.Select(pair => (pair.Second.Text, pair.Second.Confidence)));
             lines.Add(new TextLine(text, Math.Round(confidence, 4), prepared.Frame.ToUpload(Union(row.Select(pair => pair.First.Region.Bounds))), words));
         }
 
         Interlocked.Increment(ref _pagesRecognized);
         return new PageRecognition(
             string.Join('\n', lines.Select(l => l.Text)),
-            LetterWeightedConfidence(read.Select(pair => pair.Second)),
+            TextLine.LetterWeighted(read.Select(pair => (pair.Second.Text, pair.Second.Confidence))),
             prepared.Frame.Rotation,
             prepared.Frame.Deskew,
             "neural",
@@ -125,14 +125,6 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     }
 
     internal RecognitionBatcher Batcher => _batcher;
-
-    /// <summary>Mean of the lines' confidences weighted by their letters; 0 when nothing was read.</summary>
-    private static double LetterWeightedConfidence(IEnumerable<LineReading> readings)
-    {
-        var all = readings.ToList();
-        var letters = all.Sum(r => r.Text.Length);
-        return letters == 0 ? 0 : all.Sum(r => r.Confidence * r.Text.Length) / letters;
-    }
 
     internal sealed record PreparedPage(IReadOnlyList<LineCrop> Crops, PageFrame Frame, StageTimes Stages);
 

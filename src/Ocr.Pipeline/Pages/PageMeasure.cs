@@ -16,16 +16,9 @@ public sealed record PageMeasure(int Width, int Height, double InkShare, double 
         using var sample = new Mat();
         var factor = Math.Min(1.0, SampleWidth / (double)Math.Max(1, gray.Width));
         Cv2.Resize(gray, sample, new Size(), factor, factor, InterpolationFlags.Area);
-        using var histogram = new Mat();
-        Cv2.CalcHist([sample], [0], null, histogram, 1, [256], [new Rangef(0, 256)]);
-        var counts = new double[256];
-        for (var level = 0; level < 256; level++)
-        {
-            counts[level] = histogram.At<float>(level);
-        }
-
+        var counts = PageFilters.GrayHistogram(sample);
         var total = Math.Max(1, counts.Sum());
-        var (dark, light) = (Percentile(counts, total, 0.01), Percentile(counts, total, 0.95));
+        var (dark, light) = (PageFilters.Percentile(counts, 0.01), PageFilters.Percentile(counts, 0.95));
         // Ink: pixels well below the paper's level.
         var inkLevel = light - Math.Max(30, (light - dark) / 2);
         var ink = counts.Take(Math.Max(0, inkLevel)).Sum() / total;
@@ -37,20 +30,5 @@ public sealed record PageMeasure(int Width, int Height, double InkShare, double 
         var heights = reading.Blocks.SelectMany(b => b.Lines).Select(l => (double)l.Box.Height).Order().ToList();
         var median = heights.Count == 0 ? 0 : heights[heights.Count / 2];
         return new QualitySignals(Width, Height, dpi, InkShare, ContrastRange, reading.DeskewAngle, reading.Letters, reading.Confidence, median);
-    }
-
-    private static int Percentile(double[] counts, double total, double share)
-    {
-        double seen = 0;
-        for (var level = 0; level < counts.Length; level++)
-        {
-            seen += counts[level];
-            if (seen >= total * share)
-            {
-                return level;
-            }
-        }
-
-        return counts.Length - 1;
     }
 }

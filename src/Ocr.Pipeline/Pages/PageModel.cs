@@ -57,7 +57,7 @@ public sealed record TextLine(string Text, double Confidence, Box Box, IReadOnly
 {
     public static TextLine Of(IReadOnlyList<TextWord> words) => new(
         string.Join(' ', words.Select(w => w.Text)),
-        LetterWeighted(words.Select(w => (w.Text, w.Confidence))),
+        Math.Round(LetterWeighted(words.Select(w => (w.Text, w.Confidence))), 4),
         Box.Enclosing(words.Select(w => w.Box)),
         words);
 
@@ -72,7 +72,7 @@ public sealed record TextLine(string Text, double Confidence, Box Box, IReadOnly
             letters += text.Length;
         }
 
-        return letters == 0 ? 0 : Math.Round(sum / letters, 4);
+        return letters == 0 ? 0 : sum / letters;
     }
 }
 

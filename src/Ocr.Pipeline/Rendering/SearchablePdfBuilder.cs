@@ -78,14 +78,15 @@ public static class SearchablePdfBuilder
 
     private static PdfImage Encode(PageImage image, string uploadPath, DocumentKind kind, int pageCount)
     {
-        using var mat = PixelBridge.ToMat(image);
-        var components = mat.Channels();
+        // Colour pages come out of Leptonica as BGR, every other depth as gray (PixelBridge.ToMat).
+        var components = image.Depth == 32 ? 3 : 1;
         if (kind == DocumentKind.Image && pageCount == 1 && File.ReadAllBytes(uploadPath) is [0xFF, 0xD8, ..] jpeg && ExifOrientation.ClockwiseDegrees(jpeg) == 0)
         {
             // The scan as it came: no second lossy encoding.
-            return new PdfImage(jpeg, true, mat.Width, mat.Height, components);
+            return new PdfImage(jpeg, true, image.Width, image.Height, components);
         }
 
+        using var mat = PixelBridge.ToMat(image);
         using var rgb = components == 3 ? mat.CvtColor(ColorConversionCodes.BGR2RGB) : mat.Clone();
         var (width, height) = (rgb.Width, rgb.Height);
         var rowBytes = width * components;

@@ -127,17 +127,15 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
             case ImagePage image:
                 try
                 {
-                    var (width, height, resolution) = (image.Image.Width, image.Image.Height, image.Image.Resolution);
-                    var measuring = Stopwatch.StartNew();
-                    var measured = PageMeasure.Of(image.Image);
-                    var measureSeconds = measuring.Elapsed.TotalSeconds;
-                    var (reading, escalated) = await plan.ReadAsync(image.Image, request, cancellationToken);
+                    var (width, height) = (image.Image.Width, image.Image.Height);
+                    int? dpi = image.Image.Resolution > 0 ? image.Image.Resolution : null;
                     var stages = new StageTimes();
+                    var measured = stages.Time("measure", () => PageMeasure.Of(image.Image));
+                    var (reading, escalated) = await plan.ReadAsync(image.Image, request, cancellationToken);
                     stages.AddAll(reading.Stages);
-                    stages.Add("measure", measureSeconds);
-                    var quality = QualityRules.Judge(measured.Signals(reading, resolution > 0 ? resolution : null));
+                    var quality = QualityRules.Judge(measured.Signals(reading, dpi));
                     return new PageModel(image.PageNumber, reading.Text.TrimEnd(), Math.Round(reading.Confidence, 4), PageSources.Ocr,
-                        reading.Engine, width, height, resolution > 0 ? resolution : null, reading.RotationApplied, Math.Round(reading.DeskewAngle, 2),
+                        reading.Engine, width, height, dpi, reading.RotationApplied, Math.Round(reading.DeskewAngle, 2),
                         reading.Blocks, quality, Math.Round(clock.Elapsed.TotalSeconds, 3), escalated,
                         reading.Engine == OcrEngines.Neural && neural!.Provider.OnGpu) { Stages = stages.Seconds };
                 }
