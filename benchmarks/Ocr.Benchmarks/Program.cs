@@ -31,6 +31,12 @@ if (args.Length > 0 && args[0] == "gpu")
     return;
 }
 
+if (args.Length > 1 && args[0] == "stages")
+{
+    await StageBenchmark.RunAsync(args);
+    return;
+}
+
 NativeLibraries.EnsureLoaded();
 var runs = Arg("runs", "tesseract:none,tesseract:auto,tesseract:full,tesseract:auto:norotate,neural:auto,auto:auto").Split(',');
 var dpi = int.Parse(Arg("dpi", "300"));
@@ -108,7 +114,7 @@ foreach (var run in runs)
 
             using var document = await pipeline.OpenAsync(work, default);
             var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
-            var results = await pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageModel>(), materializer);
+            var results = (await pipeline.Pages(document, todo, work, default).RunWith(Sink.Seq<PageModel>(), materializer)).OrderBy(r => r.PageNumber).ToList();
             pages += results.Count;
             escalated += results.Count(r => r.Escalated);
             var kind = relative.Contains("sroie_") ? "receipt" : "document";

@@ -38,7 +38,8 @@ public sealed partial class ResultFormatTests : TestKit, IDisposable
     {
         var work = new JobWork(path, FileTypes.KindOf(Path.GetExtension(path))!.Value, null, dpi, "eng", true, PreprocessMode.Auto, engine);
         using var document = await _pipeline.OpenAsync(work, default);
-        return await _pipeline.Pages(document, Enumerable.Range(1, document.PageCount), work, default).RunWith(Sink.Seq<PageModel>(), Sys.Materializer());
+        var pages = await _pipeline.Pages(document, Enumerable.Range(1, document.PageCount), work, default).RunWith(Sink.Seq<PageModel>(), Sys.Materializer());
+        return pages.OrderBy(p => p.PageNumber).ToList();
     }
 
     private static ResultDocument DocumentOf(IReadOnlyList<PageModel> pages) =>

@@ -12,13 +12,19 @@ namespace Ocr.Pipeline.Streams;
 /// <summary>
 /// Builds each job's page graph: page numbers → load/rasterize (a few pages ahead) → the
 /// node's shared inference stages (the Tesseract pool; the neural engine's batching stage) →
-/// page results in page order.
+/// page results as they are read (each names its page).
 /// </summary>
 public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, NeuralEngine? neural = null)
 {
     private readonly EnginePolicy _policy = new(pool, neural, neural?.Provider.OnGpu ?? false, options.CpuEngine, options.EscalateBelow);
 
     public PipelineOptions Options => options;
+
+    /// <summary>
+    /// Pages of one job handed to the engines at once: one more than the workers, so a worker
+    /// that finishes finds the job's next page already waiting.
+    /// </summary>
+    private int ReadsInFlight => pool.Size + 1;
 
     public TesseractPool Pool => pool;
 
@@ -113,7 +119,9 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
         document.Plan(planned);
         return Source.From(planned)
             .SelectAsync(options.Prefetch, page => WithRetry(page, () => document.LoadPageAsync(page, cancellationToken), cancellationToken))
-            .SelectAsync(pool.Size, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, plan, cancellationToken), cancellationToken));
+            // Pages leave as they are read, not in page order: a dense page holds up neither the
+            // short pages after it nor the worker that read them (results are keyed by page).
+            .SelectAsyncUnordered(ReadsInFlight, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, plan, cancellationToken), cancellationToken));
     }
 
     private async Task<PageModel> ReadAsync(LoadedPage page, RecognitionRequest request, ReadingPlan plan, CancellationToken cancellationToken)

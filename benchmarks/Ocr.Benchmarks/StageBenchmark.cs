@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Ocr.Pipeline;
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Native;
+using Ocr.Pipeline.Neural;
+using Ocr.Pipeline.Pages;
+using Ocr.Pipeline.Streams;
+using Ocr.TestSupport;
+
+/// <summary>
+/// Where the time of one document goes, stage by stage, through the service's own page pipeline
+/// (rendering included): for each run ENGINE:MODE, the seconds each stage took summed over the
+/// pages, the process's CPU seconds and its children's (pdftoppm), wall time and pages/s. Runs
+/// on any file, with or without ground truth (perf.py's mixed PDF is the one to use).
+/// usage: dotnet run -c Release --project benchmarks/Ocr.Benchmarks -- stages FILE
+///        [--runs tesseract:none,auto:auto] [--dpi 300] [--escalate-below 0.95] [--out stages.json]
+/// </summary>
+internal static class StageBenchmark
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var file = Path.GetFullPath(args[1]);
+        var runs = Value(args, "runs", "tesseract:none,auto:auto").Split(',');
+        var dpi = int.Parse(Value(args, "dpi", "300"), CultureInfo.InvariantCulture);
+        var escalateBelow = double.Parse(Value(args, "escalate-below", "0.95"), CultureInfo.InvariantCulture);
+        var output = Value(args, "out", Path.Combine(Repository.Root, "benchmarks", "results", "stages.json"));
+        NativeLibraries.EnsureLoaded();
+        var options = new PipelineOptions { PdfDpi = dpi, EscalateBelow = escalateBelow };
+        using var pool = new TesseractPool(options);
+        await pool.StartAsync();
+        using var system = ActorSystem.Create("stages");
+        var materializer = system.Materializer();
+        var models = NeuralModelSet.Load(Path.Combine(Repository.Root, "models"), Value(args, "model", "ppocr-v4"));
+        using var neural = new NeuralEngine(models, ExecutionProvider.Choose("auto", false, "benchmark"), () => materializer, new NeuralOptions
+        {
+            Workers = options.ResolvedEngineCount,
+            Calibration = EngineCalibrations.Neural,
+        });
+        var pipeline = new PagePipeline(pool, options, neural);
+        var kind = FileTypes.KindOf(Path.GetExtension(file)) ?? throw new ArgumentException($"not a document this service reads: {file}");
+        var report = new List<object>();
+        foreach (var run in runs)
+        {
+            var parts = run.Split(':');
+            var mode = Enum.Parse<PreprocessMode>(parts.Length > 1 ? parts[1] : "auto", ignoreCase: true);
+            var work = new JobWork(file, kind, null, dpi, "eng", true, mode, parts[0]);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var childCpu = StockCli.CpuTime;
+            var wall = Stopwatch.StartNew();
+            using var document = await pipeline.OpenAsync(work, default);
+            var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
+            double? firstPage = null;
+            var results = await pipeline.Pages(document, todo, work, default)
+                .Select(page =>
+                {
+                    firstPage ??= wall.Elapsed.TotalSeconds;
+                    return page;
+                })
+                .RunWith(Sink.Seq<PageModel>(), materializer);
+            var seconds = wall.Elapsed.TotalSeconds;
+            document.Dispose();
+            var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            var childrenCpu = (StockCli.CpuTime - childCpu).TotalSeconds;
+            var stages = new Dictionary<string, double>();
+            foreach (var (stage, spent) in results.SelectMany(r => r.Stages ?? new Dictionary<string, double>()))
+            {
+                stages[stage] = stages.GetValueOrDefault(stage) + spent;
+            }
+
+            var row = new
+            {
+                run,
+                pages = results.Count,
+                wall_seconds = Math.Round(seconds, 2),
+                first_page_seconds = Math.Round(firstPage ?? 0, 2),
+                pages_per_second = Math.Round(results.Count / seconds, 3),
+                process_cpu_seconds = Math.Round(processCpu, 2),
+                children_cpu_seconds = Math.Round(childrenCpu, 2),
+                escalated = results.Count(r => r.Escalated),
+                stage_seconds = stages.OrderByDescending(s => s.Value).ToDictionary(s => s.Key, s => Math.Round(s.Value, 2)),
+                page_seconds = Math.Round(results.Sum(r => r.ProcessingTime), 2),
+            };
+            report.Add(row);
+            Console.WriteLine($"{run}: {row.pages} pages in {row.wall_seconds} s ({row.pages_per_second} pages/s), first page {row.first_page_seconds} s, " +
+                              $"CPU {row.process_cpu_seconds} s + children {row.children_cpu_seconds} s, escalated {row.escalated}");
+            Console.WriteLine("  stages (s, summed over pages): " + string.Join(", ", row.stage_seconds.Select(s => $"{s.Key} {s.Value:F2}")));
+        }
+
+        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { file, dpi, runs = report }, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"written to {output}");
+    }
+
+    private static string Value(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, "--" + name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+}
