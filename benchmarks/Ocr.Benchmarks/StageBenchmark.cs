@@ -39,7 +39,7 @@ internal static class StageBenchmark
         var models = NeuralModelSet.Load(Path.Combine(Repository.Root, "models"), Value(args, "model", "ppocr-v4"));
         using var neural = new NeuralEngine(models, ExecutionProvider.Choose("auto", false, "benchmark"), () => materializer, new NeuralOptions
         {
-            Workers = options.ResolvedEngineCount,
+            Workers = int.Parse(Value(args, "neural-workers", options.ResolvedEngineCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             Calibration = EngineCalibrations.Neural,
         });
         var pipeline = new PagePipeline(pool, options, neural);

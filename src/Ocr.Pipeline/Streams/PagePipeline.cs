@@ -30,7 +30,7 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
 
     public NeuralEngine? Neural => neural;
 
-    /// <summary>The engine `engine=auto` starts with: neural on a usable GPU, else the configured CPU default.</summary>
+    /// <summary>The engine `engine=auto` reads a document page with first (see <see cref="EnginePolicy"/>).</summary>
     public string AutoEngine => _policy.AutoEngine;
 
     /// <summary>Names what produced the pages (each page's source and engine): the OCR engines with version and language, or the text source.</summary>
@@ -124,7 +124,7 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
             .SelectAsyncUnordered(ReadsInFlight, page => WithRetry(page.PageNumber, () => ReadAsync(page, request, plan, cancellationToken), cancellationToken));
     }
 
-    private async Task<PageModel> ReadAsync(LoadedPage page, RecognitionRequest request, ReadingPlan plan, CancellationToken cancellationToken)
+    private async Task<PageModel> ReadAsync(LoadedPage page, RecognitionRequest request, EnginePlan plan, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         switch (page)
@@ -139,7 +139,7 @@ public sealed class PagePipeline(TesseractPool pool, PipelineOptions options, Ne
                     int? dpi = image.Image.Resolution > 0 ? image.Image.Resolution : null;
                     var stages = new StageTimes();
                     var measured = stages.Time("measure", () => PageMeasure.Of(image.Image));
-                    var (reading, escalated) = await plan.ReadAsync(image.Image, request, cancellationToken);
+                    var (reading, escalated) = await plan.For(width, height, image.Image.Resolution).ReadAsync(image.Image, request, cancellationToken);
                     stages.AddAll(reading.Stages);
                     var quality = QualityRules.Judge(measured.Signals(reading, dpi));
                     return new PageModel(image.PageNumber, reading.Text.TrimEnd(), Math.Round(reading.Confidence, 4), PageSources.Ocr,
