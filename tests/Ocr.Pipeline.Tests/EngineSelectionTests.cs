@@ -43,6 +43,17 @@ public sealed class EngineSelectionTests
     public void Auto_picks_neural_on_a_GPU_else_the_configured_CPU_engine(bool installed, bool onGpu, string cpuEngine, string expected) =>
         EnginePolicy.ChooseAutoEngine(installed, onGpu, cpuEngine).ShouldBe(expected);
 
+    [Theory]
+    [InlineData(1080, 1527, 300, true)]   // a till receipt scanned at 300 dpi (3.6 in wide)
+    [InlineData(735, 1889, 0, true)]      // a receipt photo stating no resolution: taken as 300 dpi
+    [InlineData(1080, 1527, 72, true)]    // 72 dpi is what cameras write when they know nothing
+    [InlineData(2550, 3300, 300, false)]  // a US letter page
+    [InlineData(1240, 1754, 150, false)]  // an A4 page at 150 dpi: 8.3 in wide
+    [InlineData(957, 307, 0, false)]      // a wide bill: not tall
+    [InlineData(1000, 1100, 300, false)]  // narrow but nearly square
+    public void A_narrow_tall_page_is_taken_for_a_receipt_before_it_is_read(int width, int height, int resolution, bool narrow) =>
+        PageShape.IsNarrow(width, height, resolution).ShouldBe(narrow);
+
     [Fact]
     public void GPU_detection_agrees_with_the_NVIDIA_devices_this_machine_has_and_never_throws()
     {

@@ -42,8 +42,9 @@ public sealed class EscalationTests : TestKit, IDisposable
     [Fact]
     public async Task A_weak_Tesseract_page_is_read_again_by_the_neural_engine_and_the_better_reading_kept()
     {
-        var tesseractOnly = await ReadAsync("images/sroie_272.jpg", OcrEngines.Tesseract);
-        var auto = await ReadAsync("images/sroie_272.jpg", OcrEngines.Auto);
+        // A photographed bill: wider than tall, so Tesseract reads it first.
+        var tesseractOnly = await ReadAsync("images/tjs_bill.png", OcrEngines.Tesseract);
+        var auto = await ReadAsync("images/tjs_bill.png", OcrEngines.Auto);
 
         tesseractOnly.Page.Escalated.ShouldBeFalse();
         tesseractOnly.Page.Confidence.ShouldBeLessThan(_pipeline.Options.EscalateBelow);
@@ -51,6 +52,40 @@ public sealed class EscalationTests : TestKit, IDisposable
         auto.Page.Engine.ShouldBe(OcrEngines.Neural);
         auto.Page.Confidence.ShouldBeGreaterThan(tesseractOnly.Page.Confidence);
         auto.Cer.ShouldBeLessThan(tesseractOnly.Cer);
+    }
+
+    [Fact]
+    public async Task A_receipt_is_read_by_the_neural_engine_first_and_not_by_Tesseract_as_well()
+    {
+        var tesseractOnly = await ReadAsync("images/sroie_272.jpg", OcrEngines.Tesseract);
+        var auto = await ReadAsync("images/sroie_272.jpg", OcrEngines.Auto);
+
+        auto.Page.Engine.ShouldBe(OcrEngines.Neural);
+        auto.Page.Escalated.ShouldBeFalse();
+        auto.Page.Stages!.Keys.ShouldNotContain("read");
+        auto.Cer.ShouldBeLessThan(tesseractOnly.Cer);
+    }
+
+    [Fact]
+    public void Auto_plans_narrow_pages_neural_first_and_the_others_Tesseract_first_when_it_may_escalate()
+    {
+        var escalating = new EnginePolicy(_pool, _neural, neuralOnGpu: false, OcrEngines.Tesseract, 0.95).PlanFor(OcrEngines.Auto);
+        var receipt = escalating.For(1080, 1527, 300);
+        var letter = escalating.For(2550, 3300, 300);
+        receipt.FirstEngine.ShouldBe(OcrEngines.Neural);
+        receipt.EscalateTo.ShouldBe(_pool);
+        receipt.EscalateBelow.ShouldBe(0.95 - EnginePolicy.NarrowPageMargin, 1e-9);
+        letter.FirstEngine.ShouldBe(OcrEngines.Tesseract);
+        letter.EscalateTo.ShouldBe(_neural);
+
+        // Without escalation one engine reads every page: neural on a GPU, else the CPU default.
+        var single = new EnginePolicy(_pool, _neural, neuralOnGpu: false, OcrEngines.Tesseract, 0).PlanFor(OcrEngines.Auto);
+        single.For(1080, 1527, 300).FirstEngine.ShouldBe(OcrEngines.Tesseract);
+        single.For(1080, 1527, 300).EscalateTo.ShouldBeNull();
+        new EnginePolicy(_pool, _neural, neuralOnGpu: true, OcrEngines.Tesseract, 0).PlanFor(OcrEngines.Auto)
+            .For(2550, 3300, 300).FirstEngine.ShouldBe(OcrEngines.Neural);
+        new EnginePolicy(_pool, _neural, neuralOnGpu: false, OcrEngines.Tesseract, 0.95).PlanFor(OcrEngines.Tesseract)
+            .For(1080, 1527, 300).EscalateTo.ShouldBeNull();
     }
 
     [Fact]
