@@ -51,6 +51,7 @@ public sealed class EngineSelectionTests
     [InlineData(1240, 1754, 150, false)]  // an A4 page at 150 dpi: 8.3 in wide
     [InlineData(957, 307, 0, false)]      // a wide bill: not tall
     [InlineData(1000, 1100, 300, false)]  // narrow but nearly square
+    [InlineData(480, 640, 200, false)]    // a small 4:3 photo standing upright
     public void A_narrow_tall_page_is_taken_for_a_receipt_before_it_is_read(int width, int height, int resolution, bool narrow) =>
         PageShape.IsNarrow(width, height, resolution).ShouldBe(narrow);
 

@@ -67,15 +67,15 @@ public sealed record EnginePlan(ReadingPlan Pages, ReadingPlan? NarrowPages = nu
 /// <summary>What a page's size says about it before anything reads it.</summary>
 public static class PageShape
 {
-    // Till rolls are 57-80 mm wide and a receipt is longer than it is wide; letters and forms are 5.8 in (A5) or wider.
+    // Till rolls are 57-80 mm wide and a receipt is longer than it is wide (photos and screens are 4:3 or wider); letters and forms are 5.8 in (A5) or wider.
     private const double NarrowInches = 4.5;
-    private const double TallAspect = 1.3;
+    private const double TallAspect = 1.4;
 
     // An image that states no resolution (most photos and many scans) is taken as 300 dpi, as the engines take it.
     private const int AssumedDpi = 300;
     private const int CredibleDpi = 100;
 
-    /// <summary>A page narrower than 4.5 in and at least 1.3 times taller than wide: a receipt, not a letter.</summary>
+    /// <summary>A page narrower than 4.5 in and at least 1.4 times taller than wide: a receipt, not a letter or a photo.</summary>
     public static bool IsNarrow(int width, int height, int resolution)
     {
         var dpi = resolution >= CredibleDpi ? resolution : AssumedDpi;

@@ -99,18 +99,28 @@ public sealed class TesseractEngine : IDisposable
         {
             deskew = request.Preprocess != PreprocessMode.None ? stages.Time("deskew", working.Deskew) : 0.0;
             frame = new PageFrame(width, height, deskew, 0);
-            // Most pages come upright: the page is read as it came first, and only a reading that
-            // does not look upright pays for orientation detection (and a second reading if turned).
-            first = stages.Time("read", () => ReadWith(working, frame, firstRecipe, PsmAuto, cancellationToken));
             rotation = 0;
-            if (request.AutoRotate && !LooksUpright(first))
+            // OSD needs characters, not resolution: a large page is checked at half size.
+            using var sample = request.AutoRotate && Math.Max(working.Width, working.Height) > OsdMaximumSide ? Scaled(working, 0.5f) : null;
+            // A clear answer from the ascender count (about 10 ms) is taken; a page it cannot
+            // settle (receipts, figures, little text) is read as it came, and only a reading that
+            // does not look upright pays for Tesseract's OSD and a second reading.
+            var clear = request.AutoRotate ? stages.Time("orientation", () => AscenderOrientation.Detect(sample ?? working)) : 0;
+            if (clear is int turn && turn != 0)
             {
-                var detected = stages.Time("orientation", () => DetectRotation(working));
+                working.TurnCounterClockwise(turn);
+                (rotation, frame) = (turn, frame with { Rotation = turn });
+            }
+
+            first = stages.Time("read", () => ReadWith(working, frame, firstRecipe, PsmAuto, cancellationToken));
+            if (clear is null && !LooksUpright(first))
+            {
+                var detected = stages.Time("orientation.osd", () => OsdRotation(sample ?? working));
                 if (detected != 0)
                 {
                     working.TurnCounterClockwise(detected);
                     var turnedFrame = frame with { Rotation = detected };
-                    var turned = stages.Time("orientation", () => ReadWith(working, turnedFrame, firstRecipe, PsmAuto, cancellationToken));
+                    var turned = stages.Time("orientation.reread", () => ReadWith(working, turnedFrame, firstRecipe, PsmAuto, cancellationToken));
                     // OSD misreads some sparse pages (receipts) as upside down: the better reading wins.
                     if (!first.Horizontal || Score(turned) >= Score(first))
                     {
@@ -203,19 +213,10 @@ public sealed class TesseractEngine : IDisposable
         return new Reading(preparedText, preparedConfidence, label, preparedBlocks);
     }
 
-    private int DetectRotation(PageImage image)
+    /// <summary>Tesseract's orientation and script detection: the page's rotation, or 0 when it cannot tell.</summary>
+    private int OsdRotation(PageImage image)
     {
-        // OSD needs characters, not resolution: a large page is checked at half size (about 1 s less per 300-dpi page).
-        using var small = Math.Max(image.Width, image.Height) > OsdMaximumSide ? Scaled(image, 0.5f) : null;
-        var target = small ?? image;
-        // A clear answer from the ascender count saves Tesseract's much slower classifier;
-        // pages it cannot settle (receipts, tables of figures, little text) still get it.
-        if (AscenderOrientation.Detect(target) is { } clear)
-        {
-            return clear;
-        }
-
-        TesseractApi.TessBaseAPISetImage2(_osd, target.Handle);
+        TesseractApi.TessBaseAPISetImage2(_osd, image.Handle);
         try
         {
             var found = TesseractApi.TessBaseAPIDetectOrientationScript(_osd, out var degrees, out var confidence, out _, out _);
