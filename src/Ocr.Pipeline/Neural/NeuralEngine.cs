@@ -138,7 +138,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
             frame = frame with { Deskew = working.Straighten(known.Deskew), Rotation = known.Rotation };
             working.TurnCounterClockwise(known.Rotation);
             using var upright = PixelBridge.ToGray(working);
-            return new PreparedPage(stages.Time("detection", () => Cut(upright, _detector.Detect(upright), cancellationToken)), frame, stages);
+            return new PreparedPage(stages.Time("detection", () => Cut(upright, _detector.Detect(upright, working.Resolution), cancellationToken)), frame, stages);
         }
 
         frame = frame with { Deskew = request.Preprocess != PreprocessMode.None ? stages.Time("deskew", working.Deskew) : 0.0 };
@@ -147,7 +147,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
         try
         {
             var detection = System.Diagnostics.Stopwatch.StartNew();
-            var regions = _detector.Detect(page);
+            var regions = _detector.Detect(page, working.Resolution);
             stages.Add("detection", detection.Elapsed.TotalSeconds);
             cancellationToken.ThrowIfCancellationRequested();
             if (request.AutoRotate)
@@ -191,7 +191,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     {
         previous.Dispose();
         var page = PixelBridge.ToGray(image);
-        return (page, _detector.Detect(page));
+        return (page, _detector.Detect(page, image.Resolution));
     }
 
     private static IEnumerable<TextWord> WordsOf(LineCrop crop, LineReading reading)

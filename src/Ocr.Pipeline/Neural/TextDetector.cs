@@ -58,21 +58,39 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     private const int SmallSide = 256;
     private const int Margin = 64;
 
-    public IReadOnlyList<TextRegion> Detect(Mat gray)
+    /// <summary>
+    /// The detector needs about 160 pixels per inch: a letter page at 300 dpi meets the side cap
+    /// first (145 px/in at 1600 px), a till receipt does not, and its detection at 160 px/in costs
+    /// half as much for the same CER on the eval receipts (4.9 % against 5.0 % at full size).
+    /// </summary>
+    private const double PixelsPerInch = 160;
+
+    // Never below this for the resolution's sake: small images keep their pixels.
+    private const int SmallestDetectionSide = 1024;
+
+    // A page stating no credible resolution is taken as 300 dpi, as the engines take it.
+    private const int AssumedDpi = 300;
+    private const int CredibleDpi = 100;
+
+    /// <summary>The text regions of a gray page of <paramref name="resolution"/> dpi (0 when unknown).</summary>
+    public IReadOnlyList<TextRegion> Detect(Mat gray, int resolution = 0)
     {
+        var dpi = resolution >= CredibleDpi ? resolution : AssumedDpi;
         if (Math.Min(gray.Width, gray.Height) >= SmallSide)
         {
-            return DetectIn(gray, 0);
+            return DetectIn(gray, 0, dpi);
         }
 
         using var padded = new Mat();
         Cv2.CopyMakeBorder(gray, padded, Margin, Margin, Margin, Margin, BorderTypes.Constant, Scalar.All(255));
-        return DetectIn(padded, Margin);
+        return DetectIn(padded, Margin, dpi);
     }
 
-    private List<TextRegion> DetectIn(Mat gray, int margin)
+    private List<TextRegion> DetectIn(Mat gray, int margin, int dpi)
     {
-        var scale = Math.Min(1.0, maxSide / (double)Math.Max(gray.Width, gray.Height));
+        var longSide = (double)Math.Max(gray.Width, gray.Height);
+        var target = Math.Clamp(longSide * PixelsPerInch / dpi, Math.Min(SmallestDetectionSide, maxSide), maxSide);
+        var scale = Math.Min(1.0, target / longSide);
         var width = Math.Max(32, (int)Math.Round(gray.Width * scale / 32) * 32);
         var height = Math.Max(32, (int)Math.Round(gray.Height * scale / 32) * 32);
         using var resized = new Mat();
