@@ -5,13 +5,12 @@ using Ocr.Pipeline.Pages;
 namespace Ocr.Pipeline.Engines;
 
 /// <summary>
-/// One libtesseract instance plus an orientation detector. Not thread-safe: the pool gives
-/// each worker thread its own engine and never shares one.
+/// One libtesseract instance, with the pool's orientation detector (or its own). Not
+/// thread-safe: the pool gives each worker thread its own engine and never shares one.
 /// </summary>
 public sealed class TesseractEngine : IDisposable
 {
     // Tesseract page segmentation modes (tesseract/publictypes.h).
-    private const int PsmOsdOnly = 0;
     private const int PsmAuto = 3;
     private const int PsmSingleBlock = 6;
 
@@ -30,21 +29,21 @@ public sealed class TesseractEngine : IDisposable
 
     private readonly string? _dataPath;
     private readonly IntPtr _api;
-    private readonly IntPtr _osd;
+    private readonly OsdDetector _osd;
+    private readonly bool _ownsOsd;
     private readonly IntPtr _monitor;
     private readonly unsafe int* _cancelFlag;
     private string _language;
 
-    public TesseractEngine(string? dataPath, string language)
+    public TesseractEngine(string? dataPath, string language, OsdDetector? orientation = null)
     {
         NativeLibraries.EnsureLoaded();
         _dataPath = dataPath;
         _language = language;
         _api = TesseractApi.TessBaseAPICreate();
         Init(_api, language);
-        _osd = TesseractApi.TessBaseAPICreate();
-        Init(_osd, "osd");
-        TesseractApi.TessBaseAPISetPageSegMode(_osd, PsmOsdOnly);
+        _ownsOsd = orientation is null;
+        _osd = orientation ?? new OsdDetector(dataPath);
         _monitor = TesseractApi.TessMonitorCreate();
         unsafe
         {
@@ -115,7 +114,7 @@ public sealed class TesseractEngine : IDisposable
             first = stages.Time("read", () => ReadWith(working, frame, firstRecipe, PsmAuto, cancellationToken));
             if (clear is null && !LooksUpright(first))
             {
-                var detected = stages.Time("orientation.osd", () => OsdRotation(sample ?? working));
+                var detected = stages.Time("orientation.osd", () => _osd.Rotation(sample ?? working));
                 if (detected != 0)
                 {
                     working.TurnCounterClockwise(detected);
@@ -213,22 +212,6 @@ public sealed class TesseractEngine : IDisposable
         return new Reading(preparedText, preparedConfidence, label, preparedBlocks);
     }
 
-    /// <summary>Tesseract's orientation and script detection: the page's rotation, or 0 when it cannot tell.</summary>
-    private int OsdRotation(PageImage image)
-    {
-        TesseractApi.TessBaseAPISetImage2(_osd, image.Handle);
-        try
-        {
-            var found = TesseractApi.TessBaseAPIDetectOrientationScript(_osd, out var degrees, out var confidence, out _, out _);
-            // OSD confidence below ~2 is noise (too little text to tell).
-            return found != 0 && confidence >= 2.0f && degrees is 90 or 180 or 270 ? degrees : 0;
-        }
-        finally
-        {
-            TesseractApi.TessBaseAPIClear(_osd);
-        }
-    }
-
     private static PageImage Scaled(PageImage image, float factor)
     {
         var scaled = new PageImage(LeptonicaApi.pixScale(image.Handle, factor, factor));
@@ -319,8 +302,11 @@ public sealed class TesseractEngine : IDisposable
         TesseractApi.TessMonitorDelete(_monitor);
         TesseractApi.TessBaseAPIEnd(_api);
         TesseractApi.TessBaseAPIDelete(_api);
-        TesseractApi.TessBaseAPIEnd(_osd);
-        TesseractApi.TessBaseAPIDelete(_osd);
+        if (_ownsOsd)
+        {
+            _osd.Dispose();
+        }
+
         unsafe
         {
             NativeMemory.Free(_cancelFlag);

@@ -15,6 +15,7 @@ public sealed class TesseractPool : IPageEngine, IDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string? _dataPath;
     private readonly string _language;
+    private readonly OsdDetector _orientation;
     private int _started;
     private int _busy;
     private long _pagesRecognized;
@@ -23,6 +24,7 @@ public sealed class TesseractPool : IPageEngine, IDisposable
     {
         _dataPath = options.TessdataPath;
         _language = language;
+        _orientation = new OsdDetector(_dataPath);
         Size = options.ResolvedEngineCount;
         Calibration = options.TesseractCalibration;
     }
@@ -90,7 +92,7 @@ public sealed class TesseractPool : IPageEngine, IDisposable
         TesseractEngine engine;
         try
         {
-            engine = new TesseractEngine(_dataPath, _language);
+            engine = new TesseractEngine(_dataPath, _language, _orientation);
         }
         catch (Exception e)
         {
@@ -144,6 +146,8 @@ public sealed class TesseractPool : IPageEngine, IDisposable
         {
             worker.Join(TimeSpan.FromSeconds(5));
         }
+
+        _orientation.Dispose();
     }
 
     private sealed record WorkItem(PageImage Image, RecognitionRequest Request, CancellationToken CancellationToken)
