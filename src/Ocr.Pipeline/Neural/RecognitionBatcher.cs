@@ -16,16 +16,19 @@ public sealed class RecognitionBatcher : IDisposable
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>();
     private readonly TextRecognizer _recognizer;
     private readonly int _maxBatch;
+    private readonly int _maxBatchPixels;
     private readonly Lazy<NotUsed> _started;
     private long _batches;
     private long _crops;
     private long _spanning;
 
     /// <param name="materializer">Asked for on first use: the host's actor system is up by then.</param>
-    public RecognitionBatcher(TextRecognizer recognizer, Func<IMaterializer> materializer, int maxBatch, TimeSpan window, int parallelism)
+    /// <param name="maxBatchColumns">A batch's crops' padded widths add up to at most this many pixels (a lone wider crop still runs).</param>
+    public RecognitionBatcher(TextRecognizer recognizer, Func<IMaterializer> materializer, int maxBatch, TimeSpan window, int parallelism, int maxBatchColumns)
     {
         _recognizer = recognizer;
         _maxBatch = maxBatch;
+        _maxBatchPixels = LineCrop.Height * maxBatchColumns;
         _started = new Lazy<NotUsed>(() =>
         {
             ChannelSource.FromReader(_requests.Reader)
@@ -65,14 +68,12 @@ public sealed class RecognitionBatcher : IDisposable
         return Task.WhenAll(requests.Select(r => r.Completion.Task));
     }
 
-    // Wide crops go in smaller batches: a batch's activations grow with its pixels.
-    private const int MaxBatchPixels = LineCrop.Height * 8192;
-
     private IEnumerable<IReadOnlyList<Request>> Batches(IEnumerable<Request> group) =>
         group.Where(r => !r.Cancelled())
             .GroupBy(r => r.Crop.PaddedWidth)
             .OrderBy(g => g.Key)
-            .SelectMany(sameWidth => sameWidth.Chunk(Math.Clamp(MaxBatchPixels / (LineCrop.Height * sameWidth.Key), 1, _maxBatch)));
+            // Wide crops go in smaller batches: a batch's activations grow with its pixels.
+            .SelectMany(sameWidth => sameWidth.Chunk(Math.Clamp(_maxBatchPixels / (LineCrop.Height * sameWidth.Key), 1, _maxBatch)));
 
     private NotUsed Run(IReadOnlyList<Request> batch)
     {
