@@ -76,11 +76,11 @@ public static class PageShape
     private const int CredibleDpi = 100;
 
     /// <summary>A page narrower than 4.5 in and at least 1.4 times taller than wide: a receipt, not a letter or a photo.</summary>
-    public static bool IsNarrow(int width, int height, int resolution)
-    {
-        var dpi = resolution >= CredibleDpi ? resolution : AssumedDpi;
-        return width > 0 && width / (double)dpi <= NarrowInches && height >= TallAspect * width;
-    }
+    public static bool IsNarrow(int width, int height, int resolution) =>
+        width > 0 && width / (double)DpiOf(resolution) <= NarrowInches && height >= TallAspect * width;
+
+    /// <summary>The resolution a page is taken to have: its own when credible, else 300 dpi.</summary>
+    public static int DpiOf(int resolution) => resolution >= CredibleDpi ? resolution : AssumedDpi;
 }
 
 /// <summary>A first engine, and the one a weak first reading escalates to (if any).</summary>

@@ -12,8 +12,12 @@ public sealed class LineCrop
     public const int WidthStep = 64;
     public const int MaxWidth = 3200;
 
-    private LineCrop(float[] pixels, int width, int paddedWidth, bool[] blankColumns, int inkHeight, TextRegion region)
+    // A row with less ink than this share of the line's inkiest row is a speck of the next line, not writing.
+    private const double WritingRowShare = 0.08;
+
+    private LineCrop(float[] pixels, int width, int paddedWidth, bool[] blankColumns, int inkHeight, (int Top, int Bottom) writing, TextRegion region)
     {
+        Writing = writing;
         Pixels = pixels;
         Width = width;
         PaddedWidth = paddedWidth;
@@ -35,6 +39,9 @@ public sealed class LineCrop
 
     /// <summary>Rows from the first to the last inked one: the height of the writing.</summary>
     public int InkHeight { get; }
+
+    /// <summary>The first and last rows of the writing (0 to <see cref="Height"/> − 1), specks of neighbouring lines left out.</summary>
+    public (int Top, int Bottom) Writing { get; }
 
     public TextRegion Region { get; }
 
@@ -74,6 +81,7 @@ public sealed class LineCrop
         var blank = new bool[scaledWidth];
         var firstInkRow = Height;
         var lastInkRow = -1;
+        var inkPerRow = new int[Height];
         unsafe
         {
             var source = (byte*)scaled.Data;
@@ -94,6 +102,7 @@ public sealed class LineCrop
                     }
                 }
 
+                inkPerRow[y] = rowInk;
                 if (rowInk > 0)
                 {
                     firstInkRow = Math.Min(firstInkRow, y);
@@ -109,6 +118,14 @@ public sealed class LineCrop
 
         // Padding stays 0, the value PaddleOCR pads with after normalisation.
         var inkHeight = lastInkRow >= firstInkRow ? lastInkRow - firstInkRow + 1 : Height;
-        return new LineCrop(pixels, scaledWidth, paddedWidth, blank, inkHeight, region);
+        return new LineCrop(pixels, scaledWidth, paddedWidth, blank, inkHeight, WritingRows(inkPerRow), region);
+    }
+
+    private static (int Top, int Bottom) WritingRows(int[] inkPerRow)
+    {
+        var enough = Math.Max(1, (int)Math.Ceiling(inkPerRow.Max() * WritingRowShare));
+        var top = Array.FindIndex(inkPerRow, ink => ink >= enough);
+        var bottom = Array.FindLastIndex(inkPerRow, ink => ink >= enough);
+        return top < 0 ? (0, Height - 1) : (top, bottom);
     }
 }

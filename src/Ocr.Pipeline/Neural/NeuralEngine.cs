@@ -204,15 +204,22 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     private static IEnumerable<TextWord> WordsOf(LineCrop crop, LineReading reading)
     {
         var corners = crop.Region.Corners;
+        // The detector's region reaches past the writing (its boxes are expanded to be sure of
+        // the whole line); a line lying across the page is narrowed to its inked rows. A crop laid
+        // on its side keeps the region's extent.
+        var across = crop.Region.Height < 1.5 * crop.Region.Width;
+        var (above, below) = across ? (crop.Writing.Top / (float)LineCrop.Height, (crop.Writing.Bottom + 1) / (float)LineCrop.Height) : (0f, 1f);
         foreach (var word in reading.Words)
         {
             // Word spans are along the scaled crop; map them back onto the region's top and bottom edges.
             var from = (float)(word.Start / Math.Max(1, crop.Width));
             var to = (float)(Math.Min(crop.Width, word.End) / Math.Max(1, crop.Width));
+            var (topFrom, topTo) = (Lerp(corners[0], corners[1], from), Lerp(corners[0], corners[1], to));
+            var (bottomFrom, bottomTo) = (Lerp(corners[3], corners[2], from), Lerp(corners[3], corners[2], to));
             Point2f[] quad =
             [
-                Lerp(corners[0], corners[1], from), Lerp(corners[0], corners[1], to),
-                Lerp(corners[3], corners[2], to), Lerp(corners[3], corners[2], from),
+                Lerp(topFrom, bottomFrom, above), Lerp(topTo, bottomTo, above),
+                Lerp(topTo, bottomTo, below), Lerp(topFrom, bottomFrom, below),
             ];
             yield return new TextWord(word.Text, Math.Round(word.Confidence, 4), BoxOf(quad));
         }

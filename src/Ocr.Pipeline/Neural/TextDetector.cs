@@ -68,14 +68,10 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     // Never below this for the resolution's sake: small images keep their pixels.
     private const int SmallestDetectionSide = 1024;
 
-    // A page stating no credible resolution is taken as 300 dpi, as the engines take it.
-    private const int AssumedDpi = 300;
-    private const int CredibleDpi = 100;
-
     /// <summary>The text regions of a gray page of <paramref name="resolution"/> dpi (0 when unknown).</summary>
     public IReadOnlyList<TextRegion> Detect(Mat gray, int resolution = 0)
     {
-        var dpi = resolution >= CredibleDpi ? resolution : AssumedDpi;
+        var dpi = Engines.PageShape.DpiOf(resolution);
         if (Math.Min(gray.Width, gray.Height) >= SmallSide)
         {
             return DetectIn(gray, 0, dpi);
