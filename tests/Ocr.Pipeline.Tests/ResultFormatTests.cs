@@ -51,9 +51,12 @@ public sealed partial class ResultFormatTests : TestKit, IDisposable
     [InlineData("images/tess_phototest_rotR.png")]
     [InlineData("images/ocrmypdf_linn.png")]
     [InlineData("images/sroie_457.jpg")]
-    public async Task Word_boxes_lie_where_stock_tesseract_puts_them_on_the_image_as_uploaded(string file)
+    // The neural engine's words: the detector's regions reach past the writing, the words do not.
+    [InlineData("images/sroie_033.jpg", OcrEngines.Neural, 0.6)]
+    [InlineData("images/sroie_053.jpg", OcrEngines.Neural, 0.6)]
+    public async Task Word_boxes_lie_where_stock_tesseract_puts_them_on_the_image_as_uploaded(string file, string engine = OcrEngines.Tesseract, double minimumIou = 0.7)
     {
-        var page = (await ReadAsync(EvalCorpus.PathOf(file)))[0];
+        var page = (await ReadAsync(EvalCorpus.PathOf(file), engine))[0];
         // Stock tesseract reads the page turned upright the way the service found it; its boxes are turned back onto the upload.
         var upright = Path.Combine(_work, "upright.png");
         (await Processes.RunAsync("convert", [EvalCorpus.PathOf(file), "-rotate", (-page.Rotation).ToString(), upright])).ExitCode.ShouldBe(0);
@@ -68,7 +71,7 @@ public sealed partial class ResultFormatTests : TestKit, IDisposable
 
         _output.WriteLine($"{file}: rotation {page.Rotation}, deskew {page.DeskewAngle}, median IoU {median:F2} over {matched} of {reference.Count} words");
         matched.ShouldBeGreaterThan(Math.Min(5, reference.Count / 2));
-        median.ShouldBeGreaterThan(0.7);
+        median.ShouldBeGreaterThan(minimumIou);
         page.Words.ShouldAllBe(w => w.Box.X0 >= 0 && w.Box.Y0 >= 0 && w.Box.X1 <= page.Width && w.Box.Y1 <= page.Height && !w.Box.IsEmpty);
     }
 
