@@ -20,8 +20,8 @@ internal static class JournalBenchmark
 {
     public static async Task RunAsync(string[] args)
     {
-        var events = int.Parse(Value(args, "events", "2000"));
-        var output = Value(args, "out", Path.Combine(Repository.Root, "benchmarks", "results", "journal-throughput.json"));
+        var events = int.Parse(CommandLine.Value(args, "events", "2000"));
+        var output = CommandLine.Value(args, "out", Path.Combine(Repository.Root, "benchmarks", "results", "journal-throughput.json"));
         var results = new List<object>();
         foreach (var fsync in new[] { "always", "everysec" })
         {
@@ -95,11 +95,6 @@ internal static class JournalBenchmark
 
     private static int EventBytes() => JsonSerializer.SerializeToUtf8Bytes(Event(1)).Length;
 
-    private static string Value(string[] args, string name, string fallback)
-    {
-        var at = Array.IndexOf(args, "--" + name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-    }
 
     private sealed class Start
     {

@@ -198,11 +198,7 @@ var path = Path.Combine(output, Arg("out", "accuracy-by-mode.json"));
 await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { runs = report, confidences }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.WriteLine($"written to {Path.GetFullPath(path)} ({files.Count} files)");
 
-string Arg(string name, string fallback)
-{
-    var i = Array.IndexOf(args, "--" + name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-}
+string Arg(string name, string fallback) => CommandLine.Value(args, name, fallback);
 
 /// <summary>The stock `tesseract` CLI with default settings, one file after another; PDFs rendered by pdftoppm first.</summary>
 internal static class StockCli

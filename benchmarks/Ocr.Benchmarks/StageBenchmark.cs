@@ -26,20 +26,20 @@ internal static class StageBenchmark
     public static async Task RunAsync(string[] args)
     {
         var file = Path.GetFullPath(args[1]);
-        var runs = Value(args, "runs", "tesseract:none,auto:auto").Split(',');
-        var dpi = int.Parse(Value(args, "dpi", "300"), CultureInfo.InvariantCulture);
-        var escalateBelow = double.Parse(Value(args, "escalate-below", "0.95"), CultureInfo.InvariantCulture);
-        var output = Value(args, "out", Path.Combine(Repository.Root, "benchmarks", "results", "stages.json"));
+        var runs = CommandLine.Value(args, "runs", "tesseract:none,auto:auto").Split(',');
+        var dpi = int.Parse(CommandLine.Value(args, "dpi", "300"), CultureInfo.InvariantCulture);
+        var escalateBelow = double.Parse(CommandLine.Value(args, "escalate-below", "0.95"), CultureInfo.InvariantCulture);
+        var output = CommandLine.Value(args, "out", Path.Combine(Repository.Root, "benchmarks", "results", "stages.json"));
         NativeLibraries.EnsureLoaded();
         var options = new PipelineOptions { PdfDpi = dpi, EscalateBelow = escalateBelow };
         using var pool = new TesseractPool(options);
         await pool.StartAsync();
         using var system = ActorSystem.Create("stages");
         var materializer = system.Materializer();
-        var models = NeuralModelSet.Load(Path.Combine(Repository.Root, "models"), Value(args, "model", "ppocr-v4"));
+        var models = NeuralModelSet.Load(Path.Combine(Repository.Root, "models"), CommandLine.Value(args, "model", "ppocr-v4"));
         using var neural = new NeuralEngine(models, ExecutionProvider.Choose("auto", false, "benchmark"), () => materializer, new NeuralOptions
         {
-            Workers = int.Parse(Value(args, "neural-workers", options.ResolvedEngineCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+            Workers = int.Parse(CommandLine.Value(args, "neural-workers", options.ResolvedEngineCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             Calibration = EngineCalibrations.Neural,
         });
         var pipeline = new PagePipeline(pool, options, neural);
@@ -94,11 +94,5 @@ internal static class StageBenchmark
 
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { file, dpi, runs = report }, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"written to {output}");
-    }
-
-    private static string Value(string[] args, string name, string fallback)
-    {
-        var i = Array.IndexOf(args, "--" + name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 }
