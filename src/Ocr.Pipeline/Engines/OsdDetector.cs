@@ -49,13 +49,16 @@ public sealed class OsdDetector(string? dataPath) : IDisposable
 
         NativeLibraries.EnsureLoaded();
         var api = TesseractApi.TessBaseAPICreate();
-        if (TesseractApi.TessBaseAPIInit3(api, dataPath, "osd") != 0)
+        try
+        {
+            TesseractEngine.Load(api, dataPath, "osd");
+        }
+        catch
         {
             TesseractApi.TessBaseAPIDelete(api);
-            throw new InvalidOperationException($"Tesseract could not load its orientation model 'osd' from {dataPath ?? "its default tessdata"}");
+            throw;
         }
 
-        TesseractApi.TessBaseAPISetVariable(api, "debug_file", "/dev/null");
         TesseractApi.TessBaseAPISetPageSegMode(api, PsmOsdOnly);
         return _api = api;
     }

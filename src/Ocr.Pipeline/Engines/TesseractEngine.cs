@@ -280,11 +280,14 @@ public sealed class TesseractEngine : IDisposable
         }
     }
 
-    private void Init(IntPtr api, string language)
+    private void Init(IntPtr api, string language) => Load(api, _dataPath, language);
+
+    /// <summary>Loads <paramref name="model"/> (a language, or `osd`) into <paramref name="api"/>, its debug output silenced.</summary>
+    internal static void Load(IntPtr api, string? dataPath, string model)
     {
-        if (TesseractApi.TessBaseAPIInit3(api, _dataPath, language) != 0)
+        if (TesseractApi.TessBaseAPIInit3(api, dataPath, model) != 0)
         {
-            throw new InvalidOperationException($"Tesseract could not load language '{language}' from {_dataPath ?? "its default tessdata"}");
+            throw new InvalidOperationException($"Tesseract could not load language '{model}' from {dataPath ?? "its default tessdata"}");
         }
 
         TesseractApi.TessBaseAPISetVariable(api, "debug_file", "/dev/null");
