@@ -77,10 +77,9 @@ public sealed class LineCrop
             Cv2.BitwiseNot(ink, ink);
         }
 
+        // Padding stays 0, the value PaddleOCR pads with after normalisation.
         var pixels = new float[Height * paddedWidth];
         var blank = new bool[scaledWidth];
-        var firstInkRow = Height;
-        var lastInkRow = -1;
         var inkPerRow = new int[Height];
         unsafe
         {
@@ -103,11 +102,6 @@ public sealed class LineCrop
                 }
 
                 inkPerRow[y] = rowInk;
-                if (rowInk > 0)
-                {
-                    firstInkRow = Math.Min(firstInkRow, y);
-                    lastInkRow = y;
-                }
             }
 
             for (var x = 0; x < scaledWidth; x++)
@@ -116,8 +110,8 @@ public sealed class LineCrop
             }
         }
 
-        // Padding stays 0, the value PaddleOCR pads with after normalisation.
-        var inkHeight = lastInkRow >= firstInkRow ? lastInkRow - firstInkRow + 1 : Height;
+        var firstInkRow = Array.FindIndex(inkPerRow, ink => ink > 0);
+        var inkHeight = firstInkRow >= 0 ? Array.FindLastIndex(inkPerRow, ink => ink > 0) - firstInkRow + 1 : Height;
         return new LineCrop(pixels, scaledWidth, paddedWidth, blank, inkHeight, WritingRows(inkPerRow), region);
     }
 

@@ -18,6 +18,12 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     // Orientation: a page whose lines mostly stand upright is turned a quarter; one whose lines mostly read upside down, a half.
     private const double UpsideDownShare = 0.65;
 
+    // A GPU wants large batches; on the CPU a batch of 2048 pixel columns (a receipt's crops in
+    // five or six batches) ran as fast as one of 8192 and held the arena's peak lower
+    // (perf.py's mixed PDF: 470-540 MB against 560 MB for the pipeline alone).
+    private const int GpuBatchColumns = 8192;
+    private const int CpuBatchColumns = 2048;
+
     private readonly InferenceSession _detection;
     private readonly InferenceSession _recognition;
     private readonly InferenceSession _orientation;
@@ -25,12 +31,6 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     private readonly OrientationClassifier _classifier;
     private readonly RecognitionBatcher _batcher;
     private readonly SemaphoreSlim _pageSlots;
-
-    // A GPU wants large batches; on the CPU a batch of 2048 pixel columns (a receipt's crops in
-    // five or six batches) ran as fast as one of 8192 and held the arena's peak lower
-    // (perf.py's mixed PDF: 470-540 MB against 560 MB for the pipeline alone).
-    private const int GpuBatchColumns = 8192;
-    private const int CpuBatchColumns = 2048;
     private readonly ConfidenceCalibration _calibration;
     private long _pagesRecognized;
     private int _busy;
@@ -153,9 +153,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
         var page = PixelBridge.ToGray(working);
         try
         {
-            var detection = System.Diagnostics.Stopwatch.StartNew();
-            var regions = _detector.Detect(page, working.Resolution);
-            stages.Add("detection", detection.Elapsed.TotalSeconds);
+            var regions = stages.Time("detection", () => _detector.Detect(page, working.Resolution));
             cancellationToken.ThrowIfCancellationRequested();
             if (request.AutoRotate)
             {
