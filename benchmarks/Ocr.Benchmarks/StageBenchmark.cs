@@ -64,7 +64,6 @@ internal static class StageBenchmark
                 })
                 .RunWith(Sink.Seq<PageModel>(), materializer);
             var seconds = wall.Elapsed.TotalSeconds;
-            document.Dispose();
             var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             var childrenCpu = (StockCli.CpuTime - childCpu).TotalSeconds;
             var stages = new Dictionary<string, double>();
