@@ -214,6 +214,8 @@ public static class OcrHost
         services.AddOpenApi(OpenApiDocumentation.Configure);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(Ocr.Actors.Metrics.OcrMetrics.MeterName)
+            // .NET's own runtime meter: GC heap sizes, pauses, working set, thread pool.
+            .AddMeter("System.Runtime")
             .AddPrometheusExporter());
     }
 

@@ -1,5 +1,4 @@
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Ocr.Pipeline.Neural;
 
@@ -11,6 +10,8 @@ public sealed class OrientationClassifier(InferenceSession session)
 
     private readonly string _inputName = session.InputMetadata.Keys.First();
 
+    private readonly string[] _outputNames = [session.OutputMetadata.Keys.First()];
+
     /// <summary>The share of the page's 16 widest lines (weighted by confidence) that read upside down.</summary>
     public double UpsideDownShare(IEnumerable<LineCrop> crops)
     {
@@ -20,8 +21,8 @@ public sealed class OrientationClassifier(InferenceSession session)
             return 0;
         }
 
-        var input = new DenseTensor<float>([chosen.Count, 3, Height, Width]);
-        var buffer = input.Buffer.Span;
+        using var input = new NativeInput(chosen.Count, 3, Height, Width);
+        var buffer = input.Values;
         for (var i = 0; i < chosen.Count; i++)
         {
             var crop = chosen[i];
@@ -40,13 +41,14 @@ public sealed class OrientationClassifier(InferenceSession session)
             }
         }
 
-        using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(_inputName, input)]);
-        var scores = outputs[0].AsTensor<float>();
+        using var outputs = input.Run(session, _inputName, _outputNames);
+        var scores = outputs.First().GetTensorDataAsSpan<float>();
+        var classes = (int)outputs.First().GetTensorTypeAndShape().Shape[1];
         double upsideDown = 0, total = 0;
         for (var i = 0; i < chosen.Count; i++)
         {
-            var up = scores[i, 0];
-            var down = scores[i, 1];
+            var up = scores[i * classes];
+            var down = scores[(i * classes) + 1];
             var weight = Math.Abs(up - down);
             total += weight;
             if (down > up)

@@ -1,5 +1,4 @@
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using OpenCvSharp;
 
 namespace Ocr.Pipeline.Neural;
@@ -49,7 +48,9 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     /// </summary>
     private static readonly RunOptions ReleaseArena = CreateReleasingRunOptions();
 
-    private readonly string[] _outputNames = [.. session.OutputMetadata.Keys];
+    private readonly string _inputName = session.InputMetadata.Keys.First();
+
+    private readonly string[] _outputNames = [session.OutputMetadata.Keys.First()];
 
     private static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
     private static readonly float[] Std = [0.229f, 0.224f, 0.225f];
@@ -92,8 +93,8 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
         using var resized = new Mat();
         Cv2.Resize(gray, resized, new Size(width, height), 0, 0, InterpolationFlags.Area);
 
-        var input = new DenseTensor<float>([1, 3, height, width]);
-        var buffer = input.Buffer.Span;
+        using var input = new NativeInput(1, 3, height, width);
+        var buffer = input.Values;
         var plane = width * height;
         unsafe
         {
@@ -112,15 +113,14 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
             }
         }
 
-        using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), input)], _outputNames, ReleaseArena);
-        var map = outputs[0].AsTensor<float>();
+        using var outputs = input.Run(session, _inputName, _outputNames, ReleaseArena);
         using var probability = new Mat(height, width, MatType.CV_32FC1);
         using var mask = new Mat(height, width, MatType.CV_8UC1);
         unsafe
         {
             var probabilities = (float*)probability.Data;
             var bits = (byte*)mask.Data;
-            var values = ((DenseTensor<float>)map).Buffer.Span;
+            var values = outputs.First().GetTensorDataAsSpan<float>();
             for (var index = 0; index < plane; index++)
             {
                 probabilities[index] = values[index];

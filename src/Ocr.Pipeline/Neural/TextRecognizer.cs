@@ -1,5 +1,4 @@
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Ocr.Pipeline.Neural;
 
@@ -21,6 +20,8 @@ public sealed class TextRecognizer(InferenceSession session, IReadOnlyList<strin
 {
     private readonly string _inputName = session.InputMetadata.Keys.First();
 
+    private readonly string[] _outputNames = [session.OutputMetadata.Keys.First()];
+
     public LineReading[] Recognize(IReadOnlyList<LineCrop> crops)
     {
         if (crops.Count == 0)
@@ -35,8 +36,8 @@ public sealed class TextRecognizer(InferenceSession session, IReadOnlyList<strin
         }
 
         var plane = LineCrop.Height * width;
-        var input = new DenseTensor<float>([crops.Count, 3, LineCrop.Height, width]);
-        var buffer = input.Buffer.Span;
+        using var input = new NativeInput(crops.Count, 3, LineCrop.Height, width);
+        var buffer = input.Values;
         for (var i = 0; i < crops.Count; i++)
         {
             var pixels = crops[i].Pixels.AsSpan();
@@ -46,11 +47,12 @@ public sealed class TextRecognizer(InferenceSession session, IReadOnlyList<strin
             }
         }
 
-        using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(_inputName, input)]);
-        var probabilities = (DenseTensor<float>)outputs[0].AsTensor<float>();
-        var steps = probabilities.Dimensions[1];
-        var classes = probabilities.Dimensions[2];
-        var values = probabilities.Buffer.Span;
+        using var outputs = input.Run(session, _inputName, _outputNames);
+        var probabilities = outputs.First();
+        var shape = probabilities.GetTensorTypeAndShape().Shape;
+        var steps = (int)shape[1];
+        var classes = (int)shape[2];
+        var values = probabilities.GetTensorDataAsSpan<float>();
         var readings = new LineReading[crops.Count];
         for (var i = 0; i < crops.Count; i++)
         {
