@@ -36,7 +36,13 @@ internal static class SkewDetector
             return 0;
         }
 
-        ink.GetArray(out Point[] points);
+        // Read in place: a page's ink points as an array were a megabyte for the large object heap.
+        ReadOnlySpan<Point> points;
+        unsafe
+        {
+            points = new ReadOnlySpan<Point>((void*)ink.Data, ink.Rows);
+        }
+
         var height = (int)Math.Ceiling(gray.Height * scale);
         var width = (int)Math.Ceiling(gray.Width * scale);
 
@@ -99,7 +105,7 @@ internal static class SkewDetector
     }
 
     /// <summary>Sum of squared differences between neighbouring rows of the sheared ink histogram.</summary>
-    private static double Sharpness(Point[] points, double degrees, int width, int height)
+    private static double Sharpness(ReadOnlySpan<Point> points, double degrees, int width, int height)
     {
         var rows = Profile(points, degrees, width, height);
         double sum = 0;
@@ -113,7 +119,7 @@ internal static class SkewDetector
     }
 
     /// <summary>Bands of rows holding a fair share of the ink, read at the found angle: the text lines.</summary>
-    private static int LineCount(Point[] points, double degrees, int width, int height)
+    private static int LineCount(ReadOnlySpan<Point> points, double degrees, int width, int height)
     {
         var rows = Profile(points, degrees, width, height);
         var level = rows.Max() * 0.15;
@@ -132,7 +138,7 @@ internal static class SkewDetector
         return lines;
     }
 
-    private static int[] Profile(Point[] points, double degrees, int width, int height)
+    private static int[] Profile(ReadOnlySpan<Point> points, double degrees, int width, int height)
     {
         var slope = Math.Tan(degrees * Math.PI / 180);
         var margin = (int)Math.Ceiling(Math.Abs(slope) * width) + 1;

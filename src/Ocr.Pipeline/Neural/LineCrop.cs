@@ -15,10 +15,12 @@ public sealed class LineCrop
     // A row with less ink than this share of the line's inkiest row is a speck of the next line, not writing.
     private const double WritingRowShare = 0.08;
 
-    private LineCrop(float[] pixels, int width, int paddedWidth, bool[] blankColumns, int inkHeight, (int Top, int Bottom) writing, TextRegion region)
+    private readonly byte[] _gray;
+
+    private LineCrop(byte[] gray, int width, int paddedWidth, bool[] blankColumns, int inkHeight, (int Top, int Bottom) writing, TextRegion region)
     {
         Writing = writing;
-        Pixels = pixels;
+        _gray = gray;
         Width = width;
         PaddedWidth = paddedWidth;
         BlankColumns = blankColumns;
@@ -26,8 +28,26 @@ public sealed class LineCrop
         Region = region;
     }
 
-    /// <summary>Normalised gray values in [-1, 1], row by row, <see cref="PaddedWidth"/> wide.</summary>
-    public float[] Pixels { get; }
+    /// <summary>The recognizer's value of a pixel of the scaled crop: gray normalised to [-1, 1] (0, the padding, past <see cref="Width"/>).</summary>
+    public float ValueAt(int x, int y) => x < Width ? (_gray[(y * Width) + x] / 127.5f) - 1f : 0f;
+
+    /// <summary>
+    /// Writes the crop's normalised values into <paramref name="plane"/>, <see cref="Height"/> rows
+    /// of <see cref="PaddedWidth"/>; the padding is left as it is (0 in a fresh input).
+    /// Kept as bytes until then: as floats a receipt's forty lines were 8 MB for the large object heap.
+    /// </summary>
+    public void WriteTo(Span<float> plane)
+    {
+        for (var y = 0; y < Height; y++)
+        {
+            var source = _gray.AsSpan(y * Width, Width);
+            var target = plane.Slice(y * PaddedWidth, Width);
+            for (var x = 0; x < source.Length; x++)
+            {
+                target[x] = (source[x] / 127.5f) - 1f;
+            }
+        }
+    }
 
     public int Width { get; }
 
@@ -77,8 +97,7 @@ public sealed class LineCrop
             Cv2.BitwiseNot(ink, ink);
         }
 
-        // Padding stays 0, the value PaddleOCR pads with after normalisation.
-        var pixels = new float[Height * paddedWidth];
+        var gray = new byte[Height * scaledWidth];
         var blank = new bool[scaledWidth];
         var inkPerRow = new int[Height];
         unsafe
@@ -93,7 +112,7 @@ public sealed class LineCrop
                 var rowInk = 0;
                 for (var x = 0; x < scaledWidth; x++)
                 {
-                    pixels[(y * paddedWidth) + x] = (source[(y * step) + x] / 127.5f) - 1f;
+                    gray[(y * scaledWidth) + x] = source[(y * step) + x];
                     if (inkBits[(y * inkStep) + x] != 0)
                     {
                         inkPerColumn[x]++;
@@ -112,7 +131,7 @@ public sealed class LineCrop
 
         var firstInkRow = Array.FindIndex(inkPerRow, ink => ink > 0);
         var inkHeight = firstInkRow >= 0 ? Array.FindLastIndex(inkPerRow, ink => ink > 0) - firstInkRow + 1 : Height;
-        return new LineCrop(pixels, scaledWidth, paddedWidth, blank, inkHeight, WritingRows(inkPerRow), region);
+        return new LineCrop(gray, scaledWidth, paddedWidth, blank, inkHeight, WritingRows(inkPerRow), region);
     }
 
     private static (int Top, int Bottom) WritingRows(int[] inkPerRow)

@@ -32,7 +32,7 @@ public sealed class OrientationClassifier(InferenceSession session)
                 for (var x = 0; x < width; x++)
                 {
                     // Long lines are read from their start: enough letters to tell up from down.
-                    var value = crop.Pixels[(y * crop.PaddedWidth) + x];
+                    var value = crop.ValueAt(x, y);
                     for (var c = 0; c < 3; c++)
                     {
                         buffer[(((i * 3) + c) * Height * Width) + (y * Width) + x] = value;

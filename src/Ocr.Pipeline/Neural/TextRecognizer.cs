@@ -40,11 +40,11 @@ public sealed class TextRecognizer(InferenceSession session, IReadOnlyList<strin
         var buffer = input.Values;
         for (var i = 0; i < crops.Count; i++)
         {
-            var pixels = crops[i].Pixels.AsSpan();
-            for (var channel = 0; channel < 3; channel++)
-            {
-                pixels.CopyTo(buffer.Slice(((i * 3) + channel) * plane, plane));
-            }
+            // Padding stays 0, the value PaddleOCR pads with after normalisation; the three channels are alike.
+            var first = buffer.Slice(i * 3 * plane, plane);
+            crops[i].WriteTo(first);
+            first.CopyTo(buffer.Slice(((i * 3) + 1) * plane, plane));
+            first.CopyTo(buffer.Slice(((i * 3) + 2) * plane, plane));
         }
 
         using var outputs = input.Run(session, _inputName, _outputNames);
