@@ -19,7 +19,9 @@ using Ocr.TestSupport;
 /// pages, the process's CPU seconds and its children's (pdftoppm), wall time and pages/s. Runs
 /// on any file, with or without ground truth (perf.py's mixed PDF is the one to use).
 /// usage: dotnet run -c Release --project benchmarks/Ocr.Benchmarks -- stages FILE
-///        [--runs tesseract:none,auto:auto] [--dpi 300] [--escalate-below 0.95] [--out stages.json]
+///        [--runs tesseract:none,auto:auto] [--dpi 300] [--escalate-below 0.95] [--engines N] [--out stages.json]
+/// Peak resident memory is the process's own for each run (its high-water mark is reset before
+/// the run): the pipeline's, without the host's web and cluster parts.
 /// </summary>
 internal static class StageBenchmark
 {
@@ -31,7 +33,12 @@ internal static class StageBenchmark
         var escalateBelow = double.Parse(CommandLine.Value(args, "escalate-below", "0.95"), CultureInfo.InvariantCulture);
         var output = CommandLine.Value(args, "out", Path.Combine(Repository.Root, "benchmarks", "results", "stages.json"));
         NativeLibraries.EnsureLoaded();
-        var options = new PipelineOptions { PdfDpi = dpi, EscalateBelow = escalateBelow };
+        var options = new PipelineOptions
+        {
+            PdfDpi = dpi,
+            EscalateBelow = escalateBelow,
+            EngineCount = int.Parse(CommandLine.Value(args, "engines", "0"), CultureInfo.InvariantCulture),
+        };
         using var pool = new TesseractPool(options);
         await pool.StartAsync();
         using var system = ActorSystem.Create("stages");
@@ -52,6 +59,7 @@ internal static class StageBenchmark
             var work = new JobWork(file, kind, null, dpi, "eng", true, mode, parts[0]);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var childCpu = StockCli.CpuTime;
+            var residentBefore = PeakResident.Reset();
             var wall = Stopwatch.StartNew();
             using var document = await pipeline.OpenAsync(work, default);
             var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
@@ -84,14 +92,36 @@ internal static class StageBenchmark
                 escalated = results.Count(r => r.Escalated),
                 stage_seconds = stages.OrderByDescending(s => s.Value).ToDictionary(s => s.Key, s => Math.Round(s.Value, 2)),
                 page_seconds = Math.Round(results.Sum(r => r.ProcessingTime), 2),
+                resident_mb_before = residentBefore,
+                peak_resident_mb = PeakResident.Megabytes(),
             };
             report.Add(row);
             Console.WriteLine($"{run}: {row.pages} pages in {row.wall_seconds} s ({row.pages_per_second} pages/s), first page {row.first_page_seconds} s, " +
-                              $"CPU {row.process_cpu_seconds} s + children {row.children_cpu_seconds} s, escalated {row.escalated}");
+                              $"CPU {row.process_cpu_seconds} s + children {row.children_cpu_seconds} s, escalated {row.escalated}, " +
+                              $"resident {row.resident_mb_before} MB before, peak {row.peak_resident_mb} MB");
             Console.WriteLine("  stages (s, summed over pages): " + string.Join(", ", row.stage_seconds.Select(s => $"{s.Key} {s.Value:F2}")));
         }
 
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { file, dpi, runs = report }, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"written to {output}");
+    }
+}
+
+/// <summary>The process's peak resident memory (VmHWM), which Linux lets a process reset.</summary>
+internal static class PeakResident
+{
+    /// <summary>Resets the high-water mark to the current resident size and returns that size, MB.</summary>
+    public static int Reset()
+    {
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        return Read("VmRSS");
+    }
+
+    public static int Megabytes() => Read("VmHWM");
+
+    private static int Read(string field)
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return (int)(long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024);
     }
 }

@@ -41,13 +41,6 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     private const int MinSide = 3;
     private const int MaxRegions = 2000;
 
-    /// <summary>
-    /// A page's feature maps are the largest buffers the engine allocates (about 100 MB at 1600 px)
-    /// and their shape changes with every page size: kept in the arena they pile up, so each
-    /// detection hands its chunks back. Recognition keeps its arena (small, same shapes).
-    /// </summary>
-    private static readonly RunOptions ReleaseArena = CreateReleasingRunOptions();
-
     private readonly string _inputName = session.InputMetadata.Keys.First();
 
     private readonly string[] _outputNames = [session.OutputMetadata.Keys.First()];
@@ -113,7 +106,7 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
             }
         }
 
-        using var outputs = input.Run(session, _inputName, _outputNames, ReleaseArena);
+        using var outputs = input.Run(session, _inputName, _outputNames);
         using var probability = new Mat(height, width, MatType.CV_32FC1);
         using var mask = new Mat(height, width, MatType.CV_8UC1);
         unsafe
@@ -203,12 +196,5 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
         var left = byX.Take(2).OrderBy(p => p.Y).ToArray();
         var right = byX.Skip(2).OrderBy(p => p.Y).ToArray();
         return [left[0], right[0], right[1], left[1]];
-    }
-
-    private static RunOptions CreateReleasingRunOptions()
-    {
-        var options = new RunOptions();
-        options.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
-        return options;
     }
 }
