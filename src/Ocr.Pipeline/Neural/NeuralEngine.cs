@@ -74,8 +74,8 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
 
     public NeuralModelSet Models { get; }
 
-    /// <summary>Hard-swish activations fused when the three models were opened (see <see cref="HardSwishFusion"/>).</summary>
-    public int ActivationsFused { get; private set; }
+    /// <summary>Patterns rewritten when the three models were opened (see <see cref="OnnxGraphFusion"/>).</summary>
+    public int PatternsFused { get; private set; }
 
     public ExecutionChoice Provider { get; }
 
@@ -145,8 +145,8 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
 
     private InferenceSession OpenSession(string path, SessionOptions options)
     {
-        var (model, fused) = HardSwishFusion.Rewrite(File.ReadAllBytes(path));
-        ActivationsFused += fused;
+        var (model, fused) = OnnxGraphFusion.Rewrite(File.ReadAllBytes(path));
+        PatternsFused += fused;
         return new InferenceSession(model, options);
     }
 
