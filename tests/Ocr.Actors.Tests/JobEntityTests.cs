@@ -59,7 +59,8 @@ public sealed class JobEntityTests : IAsyncLifetime
         var id = JobId.New();
         var pdf = CopyToUploads("pdfs/ocrmypdf_cardinal.pdf"); // four scanned pages, a few seconds each
         var spec = new JobSpec("scan.pdf", new FileInfo(pdf).Length, pdf, DocumentKind.Pdf, "tesseract", "eng", 300, null, true);
-        await using (var node = await Start())
+        var options = new JobOptions { SnapshotEvery = 2 }; // snapshots before, during and after the interruption
+        await using (var node = await Start(options))
         {
             (await node.SubmitAsync(id, Alice, spec)).ShouldBeOfType<Accepted>();
             var interrupted = await node.WaitForAsync(id, Alice, v => v.PagesDone >= 1, seconds: 120);
@@ -71,7 +72,7 @@ public sealed class JobEntityTests : IAsyncLifetime
         (await IndexedStatus(id)).ShouldBe(JobStatuses.Processing);
 
         // Nothing asks for the job: the new node's housekeeper wakes it from the index.
-        await using var again = await Start();
+        await using var again = await Start(options);
         var done = await again.WaitTerminalAsync(id, Alice, seconds: 180);
 
         done.Status.ShouldBe(JobStatuses.Completed);
@@ -79,6 +80,13 @@ public sealed class JobEntityTests : IAsyncLifetime
         var pages = PersistedPages(id);
         pages.Order().ShouldBe([1, 2, 3, 4]); // each page persisted once: the pages done before were skipped
         (await IndexedStatus(id)).ShouldBe(JobStatuses.Completed);
+        // The job's state holds page summaries; the result's text and words are read back from the
+        // events of both runs, snapshots or not.
+        Count("journal.db", "SELECT count(*) FROM snapshot WHERE persistence_id = $p", id).ShouldBeGreaterThan(0);
+        var result = (await again.Ask(new JobCommands.GetResult(id, Alice))).ShouldBeOfType<Result>().View;
+        result.Pages.Select(p => p.PageNumber).ShouldBe([1, 2, 3, 4]);
+        result.Pages.ShouldAllBe(p => p.Text.Length > 20 && p.Words.Count() > 5);
+        result.ExtractedText.ShouldBe(string.Join("\n\n", result.Pages.Select(p => p.Text)));
     }
 
     [Fact]

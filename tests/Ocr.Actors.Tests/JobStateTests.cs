@@ -40,19 +40,40 @@ public sealed class JobStateTests
     [Fact]
     public void The_result_joins_pages_in_page_order_and_averages_their_confidence()
     {
+        var second = Page(2, "second", 0.6);
+        var first = Page(1, "first", 1.0);
         var state = Fold(
             new JobSubmitted(Id, Alice, Spec, T0),
             new JobStarted(Id, T0),
-            new PageCompleted(Id, Page(2, "second", 0.6), T0.AddSeconds(1)),
-            new PageCompleted(Id, Page(1, "first", 1.0), T0.AddSeconds(2)),
+            new PageCompleted(Id, second, T0.AddSeconds(1)),
+            new PageCompleted(Id, first, T0.AddSeconds(2)),
             new JobCompleted(Id, "m", false, T0.AddSeconds(4)));
 
-        var result = state.ToResultView();
+        var result = state.ToResultView(new Dictionary<int, StoredPage> { [2] = second, [1] = first });
 
         result.ExtractedText.ShouldBe("first\n\nsecond");
         result.ConfidenceScore.ShouldBe(0.8);
         result.PageCount.ShouldBe(2);
         result.ProcessingTime.ShouldBe(4);
+    }
+
+    [Fact]
+    public void The_state_keeps_a_summary_of_each_page_and_its_words_stay_in_the_events()
+    {
+        var page = Page(1, "a page of words", 0.9) with { Blocks = [new StoredBlock([new StoredLine("a page of words", 0.9, [0, 0, 10, 2], [new StoredWord("a", 0.9, [0, 0, 1, 2])])])] };
+        var state = Fold(new JobSubmitted(Id, Alice, Spec, T0), new JobStarted(Id, T0), new PageCompleted(Id, page, T0));
+
+        var kept = state.Pages[1];
+
+        kept.Text.ShouldBeEmpty();
+        kept.Blocks.ShouldBeNull();
+        (kept.Confidence, kept.Source, kept.Engine, kept.Width).ShouldBe((page.Confidence, page.Source, page.Engine, page.Width));
+        state.ToStatusView().PagesDone.ShouldBe(1);
+        var result = state.ToResultView(new Dictionary<int, StoredPage> { [1] = page });
+        result.ExtractedText.ShouldBe("a page of words");
+        result.Pages[0].Words.Single().Text.ShouldBe("a");
+        // A snapshot written when pages were kept whole is summarized when it is read.
+        (state with { Pages = state.Pages.SetItem(1, page) }).Summarized().Pages[1].ShouldBe(kept);
     }
 
     private static readonly UserId Bob = new("bob");
@@ -119,8 +140,8 @@ public sealed class JobStateTests
         var live = new Dictionary<string, (string Start, string Plan, string Page, string Complete, string Fail, string Result, string Partial, string Cancel)>
         {
             ["pending"] = ("JobStarted", "", "", "", "", "NotFinished", "NotFinished", "JobCancelled"),
-            ["processing"] = ("JobStarted", "PagesPlanned", "PageCompleted", "JobCompleted", "JobFailed", "NotFinished", "Result", "JobCancelled"),
-            ["completed"] = ("", "", "", "", "", "Result", "Result", ""),
+            ["processing"] = ("JobStarted", "PagesPlanned", "PageCompleted", "JobCompleted", "JobFailed", "NotFinished", "ResultToRead", "JobCancelled"),
+            ["completed"] = ("", "", "", "", "", "ResultToRead", "ResultToRead", ""),
             ["failed"] = ("", "", "", "", "", "NotFinished", "NotFinished", ""),
             ["cancelled"] = ("", "", "", "", "", "NotFinished", "NotFinished", ""),
         };
@@ -184,7 +205,8 @@ public sealed class JobStateTests
     {
         var state = Fold(new JobSubmitted(Id, Alice, Spec, T0), new JobStarted(Id, T0), new PageCompleted(Id, Page(1, "early"), T0));
 
-        state.Decide(new JobCommands.GetResult(Id, Alice, Partial: true), T0).Reply.ShouldBeOfType<Result>().View.ExtractedText.ShouldBe("early");
+        state.Decide(new JobCommands.GetResult(Id, Alice, Partial: true), T0).Reply.ShouldBeOfType<ResultToRead>();
+        state.ToResultView(new Dictionary<int, StoredPage> { [1] = Page(1, "early") }).ExtractedText.ShouldBe("early");
     }
 
     [Fact]

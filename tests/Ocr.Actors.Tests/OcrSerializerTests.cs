@@ -72,7 +72,7 @@ public sealed class OcrSerializerTests() : TestKit(OcrSerializer.BindingConfig)
             new JobSubmitted(Id, Alice, Spec, T0), new JobStarted(Id, T0), new PagesPlanned(Id, 1, [1], T0), old, new JobCompleted(Id, "m", false, T0),
         }.Aggregate(JobState.Empty, (s, e) => s.Apply(e));
 
-        var result = state.ToResultView();
+        var result = state.ToResultView(new Dictionary<int, StoredPage> { [1] = old.Page });
         result.ExtractedText.ShouldBe("Old text");
         result.Pages[0].HasGeometry.ShouldBeFalse();
         result.Pages[0].Words.ShouldBeEmpty();
@@ -95,7 +95,7 @@ public sealed class OcrSerializerTests() : TestKit(OcrSerializer.BindingConfig)
     }
 
     [Fact]
-    public void A_snapshot_of_a_finished_job_round_trips_with_its_pages()
+    public void A_snapshot_of_a_finished_job_round_trips_with_its_page_summaries()
     {
         var state = new[]
         {
@@ -107,7 +107,9 @@ public sealed class OcrSerializerTests() : TestKit(OcrSerializer.BindingConfig)
 
         var copy = (JobState)serializer.FromBinary(serializer.ToBinary(state), serializer.Manifest(state));
 
-        copy.ToResultView().ExtractedText.ShouldBe("one\n\ntwo");
+        copy.Pages.Keys.ShouldBe([1, 2]);
+        copy.Pages.Values.ShouldAllBe(p => p.Text.Length == 0);
+        copy.ToResultView(new Dictionary<int, StoredPage> { [1] = JobStateTests.Page(1, "one"), [2] = JobStateTests.Page(2, "two") }).ExtractedText.ShouldBe("one\n\ntwo");
         copy.Status.ShouldBe(JobStatuses.Completed);
         copy.PlannedPages.ShouldBe([1, 2]);
         copy.Spec.ShouldBe(Spec);

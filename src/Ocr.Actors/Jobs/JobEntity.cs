@@ -50,7 +50,7 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         {
             if (offer.Snapshot is JobState state)
             {
-                _state = state;
+                _state = state.Summarized();
                 _olderSnapshotKept = true;
             }
         });
@@ -147,7 +147,13 @@ public sealed class JobEntity : ReceivePersistentActor, IWithTimers
         var decision = _state.Decide(command, DateTimeOffset.UtcNow);
         if (decision.Events.IsEmpty)
         {
-            if (decision.Reply is { } reply)
+            if (decision.Reply is ResultToRead)
+            {
+                // The pages' text and words are in the job's events, not in its state.
+                var journal = Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId);
+                Context.ActorOf(JobResultReader.Props(_state, PersistenceId, LastSequenceNr, journal, replyTo));
+            }
+            else if (decision.Reply is { } reply)
             {
                 replyTo.Tell(reply);
             }

@@ -16,11 +16,10 @@ public sealed record JobOptions
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>
-    /// Events between snapshots of a running job. A snapshot holds every page read so far, so each
-    /// costs the job's whole size again (a 300-page job's 5 MB, six times over at 50): replaying a
-    /// few hundred page events is cheaper. A job that ends gets a snapshot of its own either way.
+    /// Events between snapshots of a running job (a job that ends gets one of its own). Snapshots
+    /// hold the job's state, whose pages are summaries: small, whatever the job's length.
     /// </summary>
-    public int SnapshotEvery { get; init; } = 1000;
+    public int SnapshotEvery { get; init; } = 50;
 
     /// <summary>How long a finished job's entity stays in memory without messages before it passivates.</summary>
     public TimeSpan IdleBeforePassivation { get; init; } = TimeSpan.FromSeconds(15);

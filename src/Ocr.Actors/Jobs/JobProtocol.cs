@@ -135,6 +135,12 @@ public static class JobReplies
     public sealed record Status(JobStatusView View) : IJobReply;
 
     public sealed record Result(JobResult View) : IJobReply;
+
+    /// <summary>
+    /// The decision that a result may be read: the entity reads the job's pages back from its
+    /// events and answers with <see cref="Result"/>. Never leaves the entity.
+    /// </summary>
+    public sealed record ResultToRead(JobId JobId) : IJobReply;
 }
 
 /// <summary>The job status object of SPEC.md.</summary>

@@ -30,6 +30,9 @@ public sealed record StoredPage(
         page.Engine, page.Escalated, page.GpuUsed, page.Node, page.Dpi,
         page.Blocks?.Select(b => new StoredBlock(b.Lines.Select(StoredLine.From).ToList())).ToList(), page.Quality);
 
+    /// <summary>The page without its text and words: what a job's state keeps (they stay in the job's events).</summary>
+    public StoredPage Summary() => Text.Length == 0 && Blocks is null ? this : this with { Text = "", Blocks = null };
+
     public PageModel ToModel() => new(
         PageNumber, Text, Confidence, Source, Engine, Width, Height, Dpi, Rotation, DeskewAngle,
         Blocks?.Select(b => TextBlock.Of(b.Lines.Select(l => l.ToModel()).ToList())).ToList(), Quality, ProcessingTime, Escalated, GpuUsed, Node);
