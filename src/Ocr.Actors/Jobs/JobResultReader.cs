@@ -13,6 +13,8 @@ namespace Ocr.Actors.Jobs;
 /// </summary>
 public sealed class JobResultReader : ReceiveActor
 {
+    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
+
     private readonly Dictionary<int, StoredPage> _pages = [];
 
     public JobResultReader(JobState state, string persistenceId, long toSequenceNr, IActorRef journal, IActorRef requester)
@@ -34,6 +36,9 @@ public sealed class JobResultReader : ReceiveActor
             requester.Tell(new Failed(state.JobId!, $"the job's pages could not be read back: {failure.Cause.Message}"));
             Context.Stop(Self);
         });
+        // A journal that never answers: the asker has long given up, the reader stops all the same.
+        Receive<ReceiveTimeout>(_ => Context.Stop(Self));
+        Context.SetReceiveTimeout(GiveUpAfter);
         journal.Tell(new ReplayMessages(1, toSequenceNr, long.MaxValue, persistenceId, Self));
     }
 
