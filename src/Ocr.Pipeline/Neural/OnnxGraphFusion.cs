@@ -139,6 +139,8 @@ public static class OnnxGraphFusion
             return (model, 0);
         }
 
+        DropOrphanedConstants(nodes, replaced, consumers);
+
         var rewrittenGraph = new ProtoWriter(fields[graphField].Payload.Length + 4096);
         var nodeIndex = 0;
         foreach (var field in graph)
@@ -345,6 +347,33 @@ public static class OnnxGraphFusion
         node.String(NodeOpType, "Constant");
         node.Bytes(NodeAttribute, attribute.Written);
         return node.ToArray();
+    }
+
+    /// <summary>Constants that only the rewritten nodes read (3, 6, the scales and shifts) go too.</summary>
+    private static void DropOrphanedConstants(List<Node> nodes, Dictionary<int, byte[][]> replaced, Dictionary<string, int> consumers)
+    {
+        var remaining = new Dictionary<string, int>(consumers);
+        foreach (var (index, replacement) in replaced)
+        {
+            foreach (var input in nodes[index].Inputs)
+            {
+                remaining[input]--;
+            }
+
+            foreach (var input in replacement.SelectMany(bytes => Node.Parse(bytes).Inputs))
+            {
+                remaining[input] = remaining.GetValueOrDefault(input) + 1;
+            }
+        }
+
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (nodes[i].OpType == "Constant" && !replaced.ContainsKey(i) && nodes[i].Outputs.Count == 1
+                && consumers.GetValueOrDefault(nodes[i].Outputs[0]) > 0 && remaining.GetValueOrDefault(nodes[i].Outputs[0]) == 0)
+            {
+                replaced[i] = [];
+            }
+        }
     }
 
     private static bool Is(Dictionary<string, float> constants, string name, float value) =>
