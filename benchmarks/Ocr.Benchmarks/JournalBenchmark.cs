@@ -95,7 +95,6 @@ internal static class JournalBenchmark
 
     private static int EventBytes() => JsonSerializer.SerializeToUtf8Bytes(Event(1)).Length;
 
-
     private sealed class Start
     {
         public static readonly Start Instance = new();

@@ -29,7 +29,7 @@ public sealed class LineCrop
     }
 
     /// <summary>The recognizer's value of a pixel of the scaled crop: gray normalised to [-1, 1] (0, the padding, past <see cref="Width"/>).</summary>
-    public float ValueAt(int x, int y) => x < Width ? (_gray[(y * Width) + x] / 127.5f) - 1f : 0f;
+    public float ValueAt(int x, int y) => x < Width ? Normalised(_gray[(y * Width) + x]) : 0f;
 
     /// <summary>
     /// Writes the crop's normalised values into <paramref name="plane"/>, <see cref="Height"/> rows
@@ -44,10 +44,12 @@ public sealed class LineCrop
             var target = plane.Slice(y * PaddedWidth, Width);
             for (var x = 0; x < source.Length; x++)
             {
-                target[x] = (source[x] / 127.5f) - 1f;
+                target[x] = Normalised(source[x]);
             }
         }
     }
+
+    private static float Normalised(byte gray) => (gray / 127.5f) - 1f;
 
     public int Width { get; }
 

@@ -30,9 +30,12 @@ internal sealed class NativeInput : IDisposable
 
     public Span<float> Values => _value.GetTensorMutableDataAsSpan<float>();
 
-    /// <summary>Runs <paramref name="session"/> on this one input; the caller disposes the outputs.</summary>
-    public IDisposableReadOnlyCollection<OrtValue> Run(InferenceSession session, string inputName, IReadOnlyCollection<string> outputNames) =>
-        session.Run(ReleaseArena, [inputName], [_value], outputNames);
+    /// <summary>
+    /// Runs <paramref name="session"/> (a model of one input) on this input and asks for its first
+    /// output, the only one the engine reads; the caller disposes what comes back.
+    /// </summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(InferenceSession session) =>
+        session.Run(ReleaseArena, [session.InputNames[0]], [_value], [session.OutputNames[0]]);
 
     public void Dispose() => _value.Dispose();
 

@@ -67,9 +67,17 @@ public static class OnnxGraphFusion
             }
         }
 
-        foreach (var node in nodes.Where(n => n.OpType == "Constant" && n.Outputs.Count == 1 && n.ConstantValue is not null))
+        var constantNodes = new Dictionary<string, int>();
+        for (var i = 0; i < nodes.Count; i++)
         {
-            constants[node.Outputs[0]] = node.ConstantValue!.Value;
+            if (nodes[i].OpType == "Constant" && nodes[i].Outputs.Count == 1)
+            {
+                constantNodes[nodes[i].Outputs[0]] = i;
+                if (nodes[i].ConstantValue is { } value)
+                {
+                    constants[nodes[i].Outputs[0]] = value;
+                }
+            }
         }
 
         var consumers = new Dictionary<string, int>();
@@ -96,15 +104,6 @@ public static class OnnxGraphFusion
         // A node's replacement: the nodes written in its place (none: removed).
         var replaced = new Dictionary<int, byte[][]>();
         var fused = 0;
-        var constantNodes = new Dictionary<string, int>();
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            if (nodes[i].OpType == "Constant" && nodes[i].Outputs.Count == 1)
-            {
-                constantNodes[nodes[i].Outputs[0]] = i;
-            }
-        }
-
         for (var i = 0; i < nodes.Count; i++)
         {
             if (FoldAffine(nodes, i, constants, consumers, constantNodes) is { } fold)
@@ -267,38 +266,37 @@ public static class OnnxGraphFusion
         var channels = (int)weights.Dims[0];
         FloatTensor? bias = null;
         var biasNode = -1;
-        if (node.Inputs.Count == 3
-            && (!constantNodes.TryGetValue(node.Inputs[2], out biasNode) || consumers.GetValueOrDefault(node.Inputs[2]) != 1
-                || nodes[biasNode].Tensor is not { Dims.Length: 1 } existing || existing.Values.Length != channels))
-        {
-            return null;
-        }
-
         if (node.Inputs.Count == 3)
         {
-            bias = nodes[biasNode].Tensor;
+            if (!constantNodes.TryGetValue(node.Inputs[2], out biasNode) || consumers.GetValueOrDefault(node.Inputs[2]) != 1
+                || nodes[biasNode].Tensor is not { Dims.Length: 1 } existing || existing.Values.Length != channels)
+            {
+                return null;
+            }
+
+            bias = existing;
         }
 
         var scaled = weights.Values.Select(w => w * scale).ToArray();
         var shifted = Enumerable.Range(0, channels).Select(c => ((bias?.Values[c] ?? 0f) * scale) + shift).ToArray();
+        var biasName = bias is not null ? node.Inputs[2] : addNode.Outputs[0] + "_folded_bias";
+        var shiftedBias = ConstantBytes(biasName, bias?.Dims ?? [channels], shifted);
+        var foldedConv = WithInputsAndOutputs(node, [node.Inputs[0], node.Inputs[1], biasName], [addNode.Outputs[0]]);
         var result = new List<(int, byte[][])>
         {
             (weightsNode, [ConstantBytes(nodes[weightsNode].Outputs[0], weights.Dims, scaled)]),
             (multiply, []),
             (add, []),
         };
-        string biasName;
         if (bias is not null)
         {
-            biasName = node.Inputs[2];
-            result.Add((biasNode, [ConstantBytes(biasName, bias.Dims, shifted)]));
-            result.Add((conv, [WithInputsAndOutputs(node, [node.Inputs[0], node.Inputs[1], biasName], [addNode.Outputs[0]])]));
+            result.Add((biasNode, [shiftedBias]));
+            result.Add((conv, [foldedConv]));
         }
         else
         {
-            // The new bias is written just before the Conv, in the Conv's place.
-            biasName = addNode.Outputs[0] + "_folded_bias";
-            result.Add((conv, [ConstantBytes(biasName, [channels], shifted), WithInputsAndOutputs(node, [node.Inputs[0], node.Inputs[1], biasName], [addNode.Outputs[0]])]));
+            // A Conv without a bias gets one, written just before it, in its place.
+            result.Add((conv, [shiftedBias, foldedConv]));
         }
 
         return result;
@@ -308,16 +306,7 @@ public static class OnnxGraphFusion
     private static byte[] WithInputsAndOutputs(Node node, string[] inputs, string[] outputs)
     {
         var writer = new ProtoWriter(node.Bytes.Length + 64);
-        foreach (var input in inputs)
-        {
-            writer.String(NodeInput, input);
-        }
-
-        foreach (var output in outputs)
-        {
-            writer.String(NodeOutput, output);
-        }
-
+        writer.InputsAndOutputs(inputs, outputs);
         foreach (var field in Fields(node.Bytes).Where(f => f.Number is not (NodeInput or NodeOutput)))
         {
             writer.Raw(field);
@@ -393,16 +382,7 @@ public static class OnnxGraphFusion
     private static byte[] NodeBytes(string name, string opType, string[] inputs, string[] outputs, (string Name, float Value)[] attributes)
     {
         var node = new ProtoWriter(256);
-        foreach (var input in inputs)
-        {
-            node.String(NodeInput, input);
-        }
-
-        foreach (var output in outputs)
-        {
-            node.String(NodeOutput, output);
-        }
-
+        node.InputsAndOutputs(inputs, outputs);
         node.String(NodeName, name);
         node.String(NodeOpType, opType);
         foreach (var (attributeName, attributeValue) in attributes)
@@ -549,6 +529,20 @@ public static class OnnxGraphFusion
         }
 
         public void String(int number, string value) => Bytes(number, System.Text.Encoding.UTF8.GetBytes(value));
+
+        /// <summary>A node's input and output names, in order.</summary>
+        public void InputsAndOutputs(string[] inputs, string[] outputs)
+        {
+            foreach (var input in inputs)
+            {
+                String(NodeInput, input);
+            }
+
+            foreach (var output in outputs)
+            {
+                String(NodeOutput, output);
+            }
+        }
 
         public void Float(int number, float value)
         {

@@ -8,10 +8,6 @@ public sealed class OrientationClassifier(InferenceSession session)
     private const int Height = 48;
     private const int Width = 192;
 
-    private readonly string _inputName = session.InputMetadata.Keys.First();
-
-    private readonly string[] _outputNames = [session.OutputMetadata.Keys.First()];
-
     /// <summary>The share of the page's 16 widest lines (weighted by confidence) that read upside down.</summary>
     public double UpsideDownShare(IEnumerable<LineCrop> crops)
     {
@@ -41,9 +37,9 @@ public sealed class OrientationClassifier(InferenceSession session)
             }
         }
 
-        using var outputs = input.Run(session, _inputName, _outputNames);
-        var scores = outputs.First().GetTensorDataAsSpan<float>();
-        var classes = (int)outputs.First().GetTensorTypeAndShape().Shape[1];
+        using var outputs = input.Run(session);
+        var scores = outputs[0].GetTensorDataAsSpan<float>();
+        var classes = (int)outputs[0].GetTensorTypeAndShape().Shape[1];
         double upsideDown = 0, total = 0;
         for (var i = 0; i < chosen.Count; i++)
         {

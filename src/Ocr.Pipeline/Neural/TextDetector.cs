@@ -41,10 +41,6 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     private const int MinSide = 3;
     private const int MaxRegions = 2000;
 
-    private readonly string _inputName = session.InputMetadata.Keys.First();
-
-    private readonly string[] _outputNames = [session.OutputMetadata.Keys.First()];
-
     private static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
     private static readonly float[] Std = [0.229f, 0.224f, 0.225f];
 
@@ -106,14 +102,14 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
             }
         }
 
-        using var outputs = input.Run(session, _inputName, _outputNames);
+        using var outputs = input.Run(session);
         using var probability = new Mat(height, width, MatType.CV_32FC1);
         using var mask = new Mat(height, width, MatType.CV_8UC1);
         unsafe
         {
             var probabilities = (float*)probability.Data;
             var bits = (byte*)mask.Data;
-            var values = outputs.First().GetTensorDataAsSpan<float>();
+            var values = outputs[0].GetTensorDataAsSpan<float>();
             for (var index = 0; index < plane; index++)
             {
                 probabilities[index] = values[index];

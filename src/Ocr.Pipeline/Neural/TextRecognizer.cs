@@ -18,10 +18,6 @@ public sealed record LineReading(string Text, double Confidence, IReadOnlyList<W
 /// </summary>
 public sealed class TextRecognizer(InferenceSession session, IReadOnlyList<string> characters, double spaceGapRatio = 0.2)
 {
-    private readonly string _inputName = session.InputMetadata.Keys.First();
-
-    private readonly string[] _outputNames = [session.OutputMetadata.Keys.First()];
-
     public LineReading[] Recognize(IReadOnlyList<LineCrop> crops)
     {
         if (crops.Count == 0)
@@ -47,8 +43,8 @@ public sealed class TextRecognizer(InferenceSession session, IReadOnlyList<strin
             first.CopyTo(buffer.Slice(((i * 3) + 2) * plane, plane));
         }
 
-        using var outputs = input.Run(session, _inputName, _outputNames);
-        var probabilities = outputs.First();
+        using var outputs = input.Run(session);
+        var probabilities = outputs[0];
         var shape = probabilities.GetTensorTypeAndShape().Shape;
         var steps = (int)shape[1];
         var classes = (int)shape[2];
