@@ -1,6 +1,13 @@
 using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
 using Ocr.Actors.Jobs;
+using Ocr.Pipeline;
+using Ocr.Pipeline.Documents;
+using Ocr.Pipeline.Engines;
+using Ocr.Pipeline.Streams;
+using Ocr.TestSupport;
 
 namespace Ocr.Actors.Tests;
 
@@ -70,6 +77,53 @@ public sealed class NodeAdmissionTests : TestKit
         ExpectMsg<NodeAdmission.SlotOffered>();
         admission.Tell(new NodeAdmission.Reserve(new JobId("c")));
         ExpectMsg<NodeAdmission.Reserved>();
+    }
+
+    [Fact]
+    public async Task A_leaving_node_fails_its_running_work_streams_so_the_jobs_go_on_elsewhere_and_offers_no_more_slots()
+    {
+        using var pool = new TesseractPool(new PipelineOptions { EngineCount = 1 });
+        await pool.StartAsync();
+        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 2 }, new PagePipeline(pool, new PipelineOptions { EngineCount = 1 }), "node-a"));
+        var job = new JobId("four-scanned-pages");
+        admission.Tell(new NodeAdmission.RequestSlot(job, T0));
+        ExpectMsg<NodeAdmission.SlotOffered>();
+        var work = new JobWork(EvalCorpus.PathOf("pdfs/ocrmypdf_cardinal.pdf"), DocumentKind.Pdf, null, 150, "eng", AutoRotate: false);
+        admission.Tell(new NodeAdmission.TakeSlot(job, work, []));
+        var events = ExpectMsg<ISourceRef<IWorkEvent>>(TimeSpan.FromSeconds(10));
+        var read = events.Source.RunWith(Sink.Seq<IWorkEvent>(), Sys.Materializer());
+        var offeredBefore = CreateTestProbe();
+        admission.Tell(new NodeAdmission.RequestSlot(new JobId("offered-before"), T0.AddSeconds(1)), offeredBefore);
+        offeredBefore.ExpectMsg<NodeAdmission.SlotOffered>();
+
+        var state = await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.Drain.Leaving);
+        admission.Tell(new NodeAdmission.TakeSlot(new JobId("offered-before"), work, []), offeredBefore);
+        offeredBefore.ExpectMsg<NodeAdmission.SlotWithdrawn>();
+
+        state.Draining.ShouldBeTrue();
+        state.Running.ShouldBe(1); // the offer still held; the work no longer
+        var failure = await Should.ThrowAsync<Exception>(() => read.WaitAsync(TimeSpan.FromSeconds(30)));
+        failure.Message.ShouldContain("node node-a is leaving");
+        admission.Tell(new NodeAdmission.RequestSlot(new JobId("later"), T0.AddSeconds(1)));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task A_node_drained_by_an_operator_lets_its_running_work_finish()
+    {
+        using var pool = new TesseractPool(new PipelineOptions { EngineCount = 1 });
+        await pool.StartAsync();
+        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 2 }, new PagePipeline(pool, new PipelineOptions { EngineCount = 1 }), "node-a"));
+        var job = new JobId("one-page");
+        admission.Tell(new NodeAdmission.RequestSlot(job, T0));
+        ExpectMsg<NodeAdmission.SlotOffered>();
+        admission.Tell(new NodeAdmission.TakeSlot(job, new JobWork(EvalCorpus.PathOf("pdfs/ocrmypdf_cardinal.pdf"), DocumentKind.Pdf, "1", 150, "eng", AutoRotate: false), []));
+        var events = ExpectMsg<ISourceRef<IWorkEvent>>(TimeSpan.FromSeconds(10));
+        var read = events.Source.RunWith(Sink.Seq<IWorkEvent>(), Sys.Materializer());
+
+        (await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.Drain.Instance)).Running.ShouldBe(1);
+
+        (await read.WaitAsync(TimeSpan.FromSeconds(60))).OfType<WorkPage>().Single().Page.PageNumber.ShouldBe(1);
     }
 
     private sealed class Forwarder : ReceiveActor

@@ -130,11 +130,12 @@ public static class JobsAkkaExtensions
                 var logs = resolver.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
                 var admission = system.ActorOf(NodeAdmission.Props(options, resolver.GetService<PagePipeline>(), nodeName, logs?.CreateLogger<NodeAdmission>()), NodeAdmission.ActorName);
                 registry.Register<NodeAdmissionKey>(admission);
-                // Leaving (SIGTERM): offer no more slots before the shards hand off; the jobs carry on elsewhere from their last page.
+                // Leaving (SIGTERM): offer no more slots and stop the running work before the shards hand off, so the jobs
+                // carry on elsewhere from their last page (left running, the work would go on until the node is gone).
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "drain-job-slots",
                     async () =>
                     {
-                        await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.Drain.Instance, TimeSpan.FromSeconds(3));
+                        await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.Drain.Leaving, TimeSpan.FromSeconds(3));
                         return Akka.Done.Instance;
                     });
             })

@@ -52,9 +52,14 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         Receive<OfferExpired>(OnOfferExpired);
         Receive<Terminated>(t => ReleaseAllOf(t.ActorRef));
         Receive<GetAdmission>(_ => Sender.Tell(Snapshot()));
-        Receive<Drain>(_ =>
+        Receive<Drain>(drain =>
         {
             _draining = true;
+            if (drain.HandOverRunning)
+            {
+                HandOverRunning();
+            }
+
             Sender.Tell(Snapshot());
         });
         Receive<ExpireReservations>(_ => ExpireOld());
@@ -163,7 +168,8 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
     private void OnTake(TakeSlot take)
     {
-        if (!_offered.Remove(take.JobId, out var offer) || !offer.Entity.Equals(Sender) || _pipeline is null)
+        // An offer made before the node was drained is withdrawn when taken: draining, it starts no more work.
+        if (!_offered.Remove(take.JobId, out var offer) || !offer.Entity.Equals(Sender) || _pipeline is null || _draining)
         {
             Sender.Tell(new SlotWithdrawn(take.JobId));
             OfferFree();
@@ -185,11 +191,13 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
                 })
                 .Recover(error => Akka.Util.Option<IWorkEvent>.Create(new WorkFailed(Describe(error))))
             : Source.Single<IWorkEvent>(new WorkFailed(UploadUnreadable($"{take.Work.FilePath} is not there")));
-        var (killSwitch, sourceRef) = events
+        var ((killSwitch, ended), sourceRef) = events
             .ViaMaterialized(KillSwitches.Single<IWorkEvent>(), Keep.Right)
+            .WatchTermination(Keep.Both)
             .ToMaterialized(StreamRefs.SourceRef<IWorkEvent>(), Keep.Both)
             .Run(Context.Materializer());
         work.KillSwitch = killSwitch;
+        work.Ended = ended;
         _log.LogInformation("Job {JobId}: running on node {Node}", jobId, _node);
         // The reference itself is the reply: stream references have their own serializer across nodes.
         sourceRef.PipeTo(Sender, Self, failure: _ => new SlotWithdrawn(jobId));
@@ -276,6 +284,21 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
         OfferFree();
     }
 
+    /// <summary>
+    /// The node is leaving: its running work fails its streams, so each job's entity asks the other
+    /// nodes for a slot and carries on there from its last recorded page (the page being read is read again).
+    /// </summary>
+    private void HandOverRunning()
+    {
+        foreach (var (id, work) in _running)
+        {
+            _log.LogInformation("Job {JobId}: handed over, node {Node} is leaving", id, _node);
+            work.Abort(new NodeLeavingException(_node));
+        }
+
+        _running.Clear();
+    }
+
     private void ExpireOld()
     {
         var cutoff = _clock() - ReservationLifetime;
@@ -310,6 +333,18 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
             }
 
             KillSwitch?.Shutdown();
+        }
+
+        /// <summary>What its stream has passed on to its reader has ended.</summary>
+        public Task? Ended { get; set; }
+
+        /// <summary>Fails the work's stream with <paramref name="reason"/> (its reader sees the run lost, not finished), then stops the work.</summary>
+        public void Abort(Exception reason)
+        {
+            KillSwitch?.Abort(reason);
+            // Only once the failure has passed: cancelled first, the work would end the stream with its own
+            // "processing was stopped", and the job would fail instead of moving.
+            (Ended ?? Task.CompletedTask).ContinueWith(_ => Stop(), TaskScheduler.Default);
         }
     }
 
@@ -356,11 +391,19 @@ public sealed class NodeAdmission : ReceiveActor, IWithTimers
 
     public sealed record ReleaseSlot(JobId JobId) : IOcrProtocolMember;
 
-    /// <summary>Stop offering slots (a node leaving or drained): running work carries on.</summary>
-    public sealed record Drain : IOcrProtocolMember
+    /// <summary>
+    /// Stop offering slots. Drained by an operator, running work carries on; leaving (<paramref name="HandOverRunning"/>),
+    /// the running work stops at once and its jobs go on elsewhere.
+    /// </summary>
+    public sealed record Drain(bool HandOverRunning = false) : IOcrProtocolMember
     {
         public static readonly Drain Instance = new();
+
+        public static readonly Drain Leaving = new(HandOverRunning: true);
     }
+
+    /// <summary>Why a leaving node's work stream failed.</summary>
+    public sealed class NodeLeavingException(string node) : Exception($"node {node} is leaving the cluster");
 
     public sealed record GetAdmission : IOcrProtocolMember
     {
