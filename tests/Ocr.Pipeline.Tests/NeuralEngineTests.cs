@@ -29,6 +29,39 @@ public sealed class NeuralEngineTests : TestKit, IDisposable
         return page.Image;
     }
 
+    [Fact]
+    public async Task A_receipt_scanned_on_a_letter_page_reads_as_well_as_the_receipt_alone_with_its_words_where_the_receipt_lies()
+    {
+        const string file = "images/sroie_033.jpg";
+        using var receipt = await LoadAsync(file);
+        using var receiptGray = Imaging.PixelBridge.ToGray(receipt);
+        using var letter = new OpenCvSharp.Mat(3300, 2550, OpenCvSharp.MatType.CV_8UC1, OpenCvSharp.Scalar.All(255));
+        var placed = new OpenCvSharp.Rect(700, 400, receiptGray.Width, receiptGray.Height);
+        using (var target = new OpenCvSharp.Mat(letter, placed))
+        {
+            receiptGray.CopyTo(target);
+        }
+
+        using var page = Imaging.PixelBridge.ToPage(letter, 300);
+
+        var alone = await _engine.RecognizeAsync(receipt, new RecognitionRequest("eng", AutoRotate: true), default);
+        var onLetter = await _engine.RecognizeAsync(page, new RecognitionRequest("eng", AutoRotate: true), default);
+
+        var truth = EvalCorpus.GroundTruth(file);
+        var (cerAlone, cerOnLetter) = (ErrorRate.Cer(truth, alone.Text), ErrorRate.Cer(truth, onLetter.Text));
+        _output.WriteLine($"CER alone {cerAlone:P1}, on a letter page {cerOnLetter:P1}");
+        cerOnLetter.ShouldBeLessThan(Math.Max(0.10, cerAlone + 0.02));
+        var words = onLetter.Blocks.SelectMany(b => b.Lines).SelectMany(l => l.Words).ToList();
+        words.Count.ShouldBeGreaterThan(20);
+        foreach (var word in words)
+        {
+            word.Box.X0.ShouldBeGreaterThanOrEqualTo(placed.Left - 20, word.ToString());
+            word.Box.Y0.ShouldBeGreaterThanOrEqualTo(placed.Top - 20, word.ToString());
+            word.Box.X1.ShouldBeLessThanOrEqualTo(placed.Right + 20, word.ToString());
+            word.Box.Y1.ShouldBeLessThanOrEqualTo(placed.Bottom + 20, word.ToString());
+        }
+    }
+
     [Theory]
     [InlineData("images/tess_phototest.tif", 0.03, 0)]
     [InlineData("images/tess_phototest_rotL.png", 0.03, 270)]

@@ -29,6 +29,9 @@ public sealed record TextRegion(Point2f[] Corners, double Score, Rect Core)
     private static double Distance(Point2f a, Point2f b) => Math.Sqrt(((a.X - b.X) * (a.X - b.X)) + ((a.Y - b.Y) * (a.Y - b.Y)));
 }
 
+/// <summary>Rows of the detector's window one model run covers (<see cref="Top"/> to <see cref="Bottom"/>) and the rows it answers for.</summary>
+internal readonly record struct DetectionBand(int Top, int Bottom, int OwnTop, int OwnBottom);
+
 /// <summary>
 /// DB text detection (PP-OCR): probability map → threshold → contours → minimum-area boxes
 /// scored on the map and expanded back to the text's full extent.
@@ -58,37 +61,83 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     // Never below this for the resolution's sake: small images keep their pixels.
     private const int SmallestDetectionSide = 1024;
 
-    /// <summary>The text regions of a gray page of <paramref name="resolution"/> dpi (0 when unknown).</summary>
+    /// <summary>The model's stride: a window cut from the model's input at multiples of it sees the same grid as the whole.</summary>
+    private const int Stride = 32;
+
+    /// <summary>
+    /// Paper kept around the writing, in the model's pixels: the model's view reaches this far, and with
+    /// less the window's edge (zeros to the model, a mid grey) changes how lines near it are found.
+    /// </summary>
+    private const int PaperAround = 5 * Stride;
+
+    /// <summary>
+    /// Model pixels per run at most: the model's feature maps take about 140 MB per million pixels of its
+    /// input (a letter page at 1600 px: 270 MB for one run); a larger window is read in bands of this size.
+    /// </summary>
+    private const long MaxPixelsPerRun = 1_000_000;
+
+    /// <summary>
+    /// The text regions of a gray page of <paramref name="resolution"/> dpi (0 when unknown). The page is
+    /// scaled as a whole, but only the window holding its writing (<see cref="Imaging.WritingArea"/>, with
+    /// <see cref="PaperAround"/> of paper, on the model's grid) goes through the model: a receipt on a
+    /// letter page costs the receipt's area, not the page's.
+    /// </summary>
     public IReadOnlyList<TextRegion> Detect(Mat gray, int resolution = 0)
     {
         var dpi = Engines.PageShape.DpiOf(resolution);
         if (Math.Min(gray.Width, gray.Height) >= SmallSide)
         {
-            return DetectIn(gray, 0, dpi);
+            return DetectIn(gray, 0, dpi, Imaging.WritingArea.Find(gray, margin: 0));
         }
 
         using var padded = new Mat();
         Cv2.CopyMakeBorder(gray, padded, Margin, Margin, Margin, Margin, BorderTypes.Constant, Scalar.All(255));
-        return DetectIn(padded, Margin, dpi);
+        return DetectIn(padded, Margin, dpi, writing: null);
     }
 
-    private List<TextRegion> DetectIn(Mat gray, int margin, int dpi)
+    private List<TextRegion> DetectIn(Mat gray, int margin, int dpi, Rect? writing)
     {
-        var longSide = (double)Math.Max(gray.Width, gray.Height);
-        var target = Math.Clamp(longSide * PixelsPerInch / dpi, Math.Min(SmallestDetectionSide, maxSide), maxSide);
-        var scale = Math.Min(1.0, target / longSide);
-        var width = Math.Max(32, (int)Math.Round(gray.Width * scale / 32) * 32);
-        var height = Math.Max(32, (int)Math.Round(gray.Height * scale / 32) * 32);
+        // Scaled as its writing would be alone: a receipt on a letter page gets the pixels of a receipt.
+        var scale = ScaleFor(writing?.Size ?? gray.Size(), dpi);
+        var fullWidth = Math.Max(Stride, (int)Math.Round(gray.Width * scale / Stride) * Stride);
+        var fullHeight = Math.Max(Stride, (int)Math.Round(gray.Height * scale / Stride) * Stride);
         using var resized = new Mat();
-        Cv2.Resize(gray, resized, new Size(width, height), 0, 0, InterpolationFlags.Area);
+        Cv2.Resize(gray, resized, new Size(fullWidth, fullHeight), 0, 0, InterpolationFlags.Area);
+        var window = Window(writing, gray.Size(), resized.Size());
+        var (width, height) = (window.Width, window.Height);
+        using var probability = new Mat(height, width, MatType.CV_32FC1);
+        using var mask = new Mat(height, width, MatType.CV_8UC1);
+        foreach (var band in Bands(height, width, MaxPixelsPerRun))
+        {
+            using var seen = new Mat(resized, new Rect(window.X, window.Y + band.Top, width, band.Bottom - band.Top));
+            RunBand(seen, band, probability, mask);
+        }
 
+        return Regions(mask, probability, window.Location, gray.Width / (double)fullWidth, gray.Height / (double)fullHeight, margin, gray.Size());
+    }
+
+    /// <summary>The model's input scale for an image of <paramref name="size"/>: about <see cref="PixelsPerInch"/>, within the side limits, never enlarged.</summary>
+    private double ScaleFor(Size size, int dpi)
+    {
+        var longSide = (double)Math.Max(size.Width, size.Height);
+        var target = Math.Clamp(longSide * PixelsPerInch / dpi, Math.Min(SmallestDetectionSide, maxSide), maxSide);
+        return Math.Min(1.0, target / longSide);
+    }
+
+    /// <summary>
+    /// Runs the model over one band of the window (<paramref name="seen"/>: its rows from the band's top to
+    /// its bottom) and writes the probabilities of the band's own rows into the window's maps.
+    /// </summary>
+    private void RunBand(Mat seen, DetectionBand band, Mat probability, Mat mask)
+    {
+        var (width, height) = (seen.Width, seen.Height);
         using var input = new NativeInput(1, 3, height, width);
         var buffer = input.Values;
         var plane = width * height;
         unsafe
         {
-            var pixels = (byte*)resized.Data;
-            var step = (int)resized.Step();
+            var pixels = (byte*)seen.Data;
+            var step = (int)seen.Step();
             for (var y = 0; y < height; y++)
             {
                 for (var x = 0; x < width; x++)
@@ -103,23 +152,73 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
         }
 
         using var outputs = input.Run(session);
-        using var probability = new Mat(height, width, MatType.CV_32FC1);
-        using var mask = new Mat(height, width, MatType.CV_8UC1);
+        var values = outputs[0].GetTensorDataAsSpan<float>();
         unsafe
         {
             var probabilities = (float*)probability.Data;
             var bits = (byte*)mask.Data;
-            var values = outputs[0].GetTensorDataAsSpan<float>();
-            for (var index = 0; index < plane; index++)
+            for (var row = band.OwnTop; row < band.OwnBottom; row++)
             {
-                probabilities[index] = values[index];
-                bits[index] = values[index] > PixelThreshold ? (byte)255 : (byte)0;
+                var from = (row - band.Top) * width;
+                var to = row * width;
+                for (var x = 0; x < width; x++)
+                {
+                    var value = values[from + x];
+                    probabilities[to + x] = value;
+                    bits[to + x] = value > PixelThreshold ? (byte)255 : (byte)0;
+                }
             }
         }
+    }
 
+    /// <summary>
+    /// Rows of a window of <paramref name="rows"/> × <paramref name="columns"/> model pixels, cut into bands
+    /// of at most <paramref name="maxPixels"/> each: each band owns its rows (<see cref="DetectionBand.OwnTop"/>
+    /// to <see cref="DetectionBand.OwnBottom"/>) and is run with <see cref="PaperAround"/> rows more on either
+    /// side, so a line across a band's edge is found whole in both. All on the model's grid.
+    /// </summary>
+    internal static IReadOnlyList<DetectionBand> Bands(int rows, int columns, long maxPixels)
+    {
+        if ((long)rows * columns <= maxPixels)
+        {
+            return [new DetectionBand(0, rows, 0, rows)];
+        }
+
+        var rowsPerRun = (int)Math.Max(maxPixels / columns / Stride * Stride, 2 * PaperAround + (4 * Stride));
+        var owned = rowsPerRun - (2 * PaperAround);
+        var bands = new List<DetectionBand>();
+        for (var top = 0; top < rows; top += owned)
+        {
+            var bottom = Math.Min(rows, top + owned);
+            bands.Add(new DetectionBand(Math.Max(0, top - PaperAround), Math.Min(rows, bottom + PaperAround), top, bottom));
+        }
+
+        return bands;
+    }
+
+    /// <summary>
+    /// The part of the scaled page (<paramref name="scaled"/>) covering <paramref name="writing"/> on the
+    /// page, widened to the model's grid; the whole scaled page when there is no writing area.
+    /// </summary>
+    internal static Rect Window(Rect? writing, Size page, Size scaled)
+    {
+        if (writing is not { } area)
+        {
+            return new Rect(0, 0, scaled.Width, scaled.Height);
+        }
+
+        var (sx, sy) = (scaled.Width / (double)page.Width, scaled.Height / (double)page.Height);
+        var left = Math.Max(0, (int)Math.Floor(((area.Left * sx) - PaperAround) / Stride) * Stride);
+        var top = Math.Max(0, (int)Math.Floor(((area.Top * sy) - PaperAround) / Stride) * Stride);
+        var right = Math.Min(scaled.Width, (int)Math.Ceiling(((area.Right * sx) + PaperAround) / Stride) * Stride);
+        var bottom = Math.Min(scaled.Height, (int)Math.Ceiling(((area.Bottom * sy) + PaperAround) / Stride) * Stride);
+        return new Rect(left, top, Math.Max(Stride, right - left), Math.Max(Stride, bottom - top));
+    }
+
+    /// <summary>Boxes around the probability map's blobs, in the page's pixels (the map covers the window at <paramref name="origin"/>).</summary>
+    private static List<TextRegion> Regions(Mat mask, Mat probability, Point origin, double scaleX, double scaleY, int margin, Size page)
+    {
         Cv2.FindContours(mask, out var contours, out _, RetrievalModes.List, ContourApproximationModes.ApproxSimple);
-        var scaleX = gray.Width / (double)width;
-        var scaleY = gray.Height / (double)height;
         var regions = new List<TextRegion>();
         foreach (var contour in contours.Take(MaxRegions))
         {
@@ -148,12 +247,12 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
 
             var corners = Order(expanded.Points())
                 .Select(p => new Point2f(
-                    (float)Math.Clamp((p.X * scaleX) - margin, 0, gray.Width - (2 * margin) - 1),
-                    (float)Math.Clamp((p.Y * scaleY) - margin, 0, gray.Height - (2 * margin) - 1)))
+                    (float)Math.Clamp(((p.X + origin.X) * scaleX) - margin, 0, page.Width - (2 * margin) - 1),
+                    (float)Math.Clamp(((p.Y + origin.Y) * scaleY) - margin, 0, page.Height - (2 * margin) - 1)))
                 .ToArray();
             var core = box.BoundingRect();
             var coreOnPage = new Rect(
-                (int)((core.X * scaleX) - margin), (int)((core.Y * scaleY) - margin),
+                (int)(((core.X + origin.X) * scaleX) - margin), (int)(((core.Y + origin.Y) * scaleY) - margin),
                 Math.Max(1, (int)(core.Width * scaleX)), Math.Max(1, (int)(core.Height * scaleY)));
             regions.Add(new TextRegion(corners, score, coreOnPage));
         }
