@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -83,15 +84,8 @@ public sealed class NodeAdmissionTests : TestKit
     public async Task A_leaving_node_fails_its_running_work_streams_so_the_jobs_go_on_elsewhere_and_offers_no_more_slots()
     {
         using var pool = new TesseractPool(new PipelineOptions { EngineCount = 1 });
-        await pool.StartAsync();
-        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 2 }, new PagePipeline(pool, new PipelineOptions { EngineCount = 1 }), "node-a"));
-        var job = new JobId("four-scanned-pages");
-        admission.Tell(new NodeAdmission.RequestSlot(job, T0));
-        ExpectMsg<NodeAdmission.SlotOffered>();
         var work = new JobWork(EvalCorpus.PathOf("pdfs/ocrmypdf_cardinal.pdf"), DocumentKind.Pdf, null, 150, "eng", AutoRotate: false);
-        admission.Tell(new NodeAdmission.TakeSlot(job, work, []));
-        var events = ExpectMsg<ISourceRef<IWorkEvent>>(TimeSpan.FromSeconds(10));
-        var read = events.Source.RunWith(Sink.Seq<IWorkEvent>(), Sys.Materializer());
+        var (admission, read) = await RunningWorkAsync(pool, work);
         var offeredBefore = CreateTestProbe();
         admission.Tell(new NodeAdmission.RequestSlot(new JobId("offered-before"), T0.AddSeconds(1)), offeredBefore);
         offeredBefore.ExpectMsg<NodeAdmission.SlotOffered>();
@@ -112,18 +106,24 @@ public sealed class NodeAdmissionTests : TestKit
     public async Task A_node_drained_by_an_operator_lets_its_running_work_finish()
     {
         using var pool = new TesseractPool(new PipelineOptions { EngineCount = 1 });
-        await pool.StartAsync();
-        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 2 }, new PagePipeline(pool, new PipelineOptions { EngineCount = 1 }), "node-a"));
-        var job = new JobId("one-page");
-        admission.Tell(new NodeAdmission.RequestSlot(job, T0));
-        ExpectMsg<NodeAdmission.SlotOffered>();
-        admission.Tell(new NodeAdmission.TakeSlot(job, new JobWork(EvalCorpus.PathOf("pdfs/ocrmypdf_cardinal.pdf"), DocumentKind.Pdf, "1", 150, "eng", AutoRotate: false), []));
-        var events = ExpectMsg<ISourceRef<IWorkEvent>>(TimeSpan.FromSeconds(10));
-        var read = events.Source.RunWith(Sink.Seq<IWorkEvent>(), Sys.Materializer());
+        var (admission, read) = await RunningWorkAsync(pool, new JobWork(EvalCorpus.PathOf("pdfs/ocrmypdf_cardinal.pdf"), DocumentKind.Pdf, "1", 150, "eng", AutoRotate: false));
 
         (await admission.Ask<NodeAdmission.AdmissionState>(NodeAdmission.Drain.Instance)).Running.ShouldBe(1);
 
         (await read.WaitAsync(TimeSpan.FromSeconds(60))).OfType<WorkPage>().Single().Page.PageNumber.ShouldBe(1);
+    }
+
+    /// <summary>An admission on node-a with real Tesseract, running <paramref name="work"/> in a slot; the work's events as read through its stream reference.</summary>
+    private async Task<(IActorRef Admission, Task<IImmutableList<IWorkEvent>> Read)> RunningWorkAsync(TesseractPool pool, JobWork work)
+    {
+        await pool.StartAsync();
+        var admission = Sys.ActorOf(NodeAdmission.Props(new JobOptions { MaxConcurrentJobs = 2 }, new PagePipeline(pool, new PipelineOptions { EngineCount = 1 }), "node-a"));
+        var job = new JobId("scanned-pages");
+        admission.Tell(new NodeAdmission.RequestSlot(job, T0));
+        ExpectMsg<NodeAdmission.SlotOffered>();
+        admission.Tell(new NodeAdmission.TakeSlot(job, work, []));
+        var events = ExpectMsg<ISourceRef<IWorkEvent>>(TimeSpan.FromSeconds(10));
+        return (admission, events.Source.RunWith(Sink.Seq<IWorkEvent>(), Sys.Materializer()));
     }
 
     private sealed class Forwarder : ReceiveActor
