@@ -27,11 +27,6 @@ public static class ProcessRunner
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        // Rendering a page allocates its bitmap and the decoded scan (25 MB for an A4 colour scan) and frees
-        // them after it; with glibc's adaptive threshold those stayed in pdftoppm's heap for the rest of the
-        // document. A fixed threshold maps them apart and gives them back when the page is written.
-        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "1048576";
-        start.Environment["MALLOC_ARENA_MAX"] = "1";
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
