@@ -78,9 +78,9 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
 
     /// <summary>
     /// The text regions of a gray page of <paramref name="resolution"/> dpi (0 when unknown). The page is
-    /// scaled as a whole, but only the window holding its writing (<see cref="Imaging.WritingArea"/>, with
-    /// <see cref="PaperAround"/> of paper, on the model's grid) goes through the model: a receipt on a
-    /// letter page costs the receipt's area, not the page's.
+    /// scaled as its writing would be alone, and only the window holding that writing (<see cref="Imaging.WritingArea"/>,
+    /// with <see cref="PaperAround"/> of paper, on the model's grid) goes through the model, in bands: a
+    /// receipt on a letter page costs the receipt's area, not the page's.
     /// </summary>
     public IReadOnlyList<TextRegion> Detect(Mat gray, int resolution = 0)
     {
