@@ -73,7 +73,7 @@ internal static class PageFilters
         return turned;
     }
 
-    private static int Percentile(Mat gray, double share) => Percentile(GrayHistogram(gray), share);
+    internal static int Percentile(Mat gray, double share) => Percentile(GrayHistogram(gray), share);
 
     /// <summary>How many pixels of an 8-bit gray image have each of the 256 levels.</summary>
     internal static double[] GrayHistogram(Mat gray)

@@ -35,7 +35,8 @@ public static class WritingArea
 
         using var small = new Mat();
         Cv2.Resize(gray, small, new Size(gray.Width / Reduction, gray.Height / Reduction), 0, 0, InterpolationFlags.Area);
-        var paper = Paper(small);
+        // The paper's brightness: the reduced page's median (most of a page is paper).
+        var paper = PageFilters.Percentile(small, 0.5);
         if (paper < DarkestPaper)
         {
             return null;
@@ -57,37 +58,5 @@ public static class WritingArea
         var bottom = Math.Min(gray.Height, (found.Bottom * Reduction) + margin);
         var area = new Rect(left, top, right - left, bottom - top);
         return (double)area.Width * area.Height > MostOfThePage * gray.Width * gray.Height ? null : area;
-    }
-
-    /// <summary>The paper's brightness: the median of the reduced page (most of a page is paper).</summary>
-    private static int Paper(Mat small)
-    {
-        Span<int> histogram = stackalloc int[256];
-        var (width, height, step) = (small.Width, small.Height, (int)small.Step());
-        unsafe
-        {
-            var pixels = (byte*)small.Data;
-            for (var y = 0; y < height; y++)
-            {
-                var row = pixels + ((long)y * step);
-                for (var x = 0; x < width; x++)
-                {
-                    histogram[row[x]]++;
-                }
-            }
-        }
-
-        var half = (long)width * height / 2;
-        long seen = 0;
-        for (var level = 0; level < 256; level++)
-        {
-            seen += histogram[level];
-            if (seen > half)
-            {
-                return level;
-            }
-        }
-
-        return 255;
     }
 }
