@@ -62,27 +62,62 @@ public sealed class DetectionWindowTests
     [InlineData(1600, 1248)]
     [InlineData(960, 1600)]
     [InlineData(3008, 512)]
+    [InlineData(1024, 724)]
     public void Bands_own_every_row_once_stay_within_the_pixel_budget_and_see_paper_beyond_their_edges(int rows, int columns)
     {
-        const long budget = 1_000_000;
+        const long budget = 500_000;
+        // However wide the window, a band may run 800 rows (five times its context on a side).
+        var longestRun = Math.Max(budget / columns / 32 * 32, 800);
 
         var bands = TextDetector.Bands(rows, columns, budget);
 
         bands.Count.ShouldBeGreaterThan(1);
+        var shares = bands.Select(band => band.OwnBottom - band.OwnTop).ToList();
+        (shares.Max() - shares.Min()).ShouldBeLessThanOrEqualTo(66, "rows are shared evenly");
         bands[0].OwnTop.ShouldBe(0);
         bands[^1].OwnBottom.ShouldBe(rows);
         for (var i = 0; i < bands.Count; i++)
         {
             var band = bands[i];
-            ((long)(band.Bottom - band.Top) * columns).ShouldBeLessThanOrEqualTo(budget);
+            (band.Bottom - band.Top).ShouldBeLessThanOrEqualTo((int)longestRun);
             (band.Top % 32).ShouldBe(0);
-            (band.OwnTop - band.Top).ShouldBe(Math.Min(band.OwnTop, 160));
-            (band.Bottom - band.OwnBottom).ShouldBe(Math.Min(rows - band.OwnBottom, 160));
+            (band.Bottom % 32).ShouldBe(0);
+            (band.OwnTop - band.Top).ShouldBeGreaterThanOrEqualTo(Math.Min(band.OwnTop, 160));
+            (band.Bottom - band.OwnBottom).ShouldBeGreaterThanOrEqualTo(Math.Min(rows - band.OwnBottom, 160));
             if (i > 0)
             {
                 band.OwnTop.ShouldBe(bands[i - 1].OwnBottom);
             }
         }
+    }
+
+    [Fact]
+    public void A_receipt_window_over_the_budget_is_halved_each_half_reading_paper_past_the_cut()
+    {
+        // A receipt's window at the detector's scale (724 x 1024 model pixels) against half a million pixels.
+        TextDetector.Bands(1024, 724, 500_000).ShouldBe([new DetectionBand(0, 672, 0, 512), new DetectionBand(352, 1024, 512, 1024)]);
+    }
+
+    [Fact]
+    public void A_cut_moves_to_the_blank_row_between_lines_when_one_is_near()
+    {
+        var inked = Enumerable.Repeat(5000.0, 1024).ToArray();
+        inked[530] = 0;
+
+        TextDetector.Bands(1024, 724, 500_000, inked).ShouldBe([new DetectionBand(0, 704, 0, 530), new DetectionBand(352, 1024, 530, 1024)]);
+
+        inked[530] = 5000;
+        inked[600] = 0;
+        TextDetector.Bands(1024, 724, 500_000, inked)[0].OwnBottom.ShouldBe(512, "a blank row too far away is not taken");
+    }
+
+    [Fact]
+    public void A_very_wide_window_is_not_cut_into_bands_owning_fewer_rows_than_their_context()
+    {
+        var bands = TextDetector.Bands(1600, 4000, 1_000_000);
+
+        bands.Count.ShouldBeGreaterThan(2);
+        bands.Skip(1).SkipLast(1).ShouldAllBe(band => band.OwnBottom - band.OwnTop >= 320);
     }
 
     [Fact]

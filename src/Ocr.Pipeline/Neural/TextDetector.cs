@@ -72,9 +72,20 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
 
     /// <summary>
     /// Model pixels per run at most: the model's feature maps take about 140 MB per million pixels of its
-    /// input (a letter page at 1600 px: 270 MB for one run); a larger window is read in bands of this size.
+    /// input (a letter page at 1600 px: 270 MB for one run). A larger window is read in bands: a receipt's
+    /// window (about 0.74 M pixels) in two, which took the peak of perf.py's 300 mixed pages from 640 to
+    /// 583 MB: the detection of one page had met another page's Tesseract reading at every peak.
     /// </summary>
-    private const long MaxPixelsPerRun = 1_000_000;
+    private const long MaxPixelsPerRun = 500_000;
+
+    /// <summary>
+    /// A band may run this many rows however wide the window: with fewer, the rows it reads for context
+    /// (<see cref="PaperAround"/> on each side) would outnumber the rows it owns.
+    /// </summary>
+    private const int MinimumBandRun = 5 * PaperAround;
+
+    /// <summary>How far a cut between bands may move from its even place to fall between lines, in model rows.</summary>
+    private const int CutSearch = Stride;
 
     /// <summary>
     /// The text regions of a gray page of <paramref name="resolution"/> dpi (0 when unknown). The page is
@@ -107,13 +118,28 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
         var (width, height) = (window.Width, window.Height);
         using var probability = new Mat(height, width, MatType.CV_32FC1);
         using var mask = new Mat(height, width, MatType.CV_8UC1);
-        foreach (var band in Bands(height, width, MaxPixelsPerRun))
+        using var area = new Mat(resized, window);
+        foreach (var band in Bands(height, width, MaxPixelsPerRun, RowInk(area)))
         {
             using var seen = new Mat(resized, new Rect(window.X, window.Y + band.Top, width, band.Bottom - band.Top));
             RunBand(seen, band, probability, mask);
         }
 
         return Regions(mask, probability, window.Location, gray.Width / (double)fullWidth, gray.Height / (double)fullHeight, margin, gray.Size());
+    }
+
+    /// <summary>Each row's ink in <paramref name="gray"/>: its pixels' darkness summed.</summary>
+    private static double[] RowInk(Mat gray)
+    {
+        using var sums = new Mat();
+        Cv2.Reduce(gray, sums, ReduceDimension.Column, ReduceTypes.Sum, MatType.CV_64FC1.Value);
+        var ink = new double[gray.Rows];
+        for (var row = 0; row < ink.Length; row++)
+        {
+            ink[row] = (255.0 * gray.Cols) - sums.At<double>(row, 0);
+        }
+
+        return ink;
     }
 
     /// <summary>The model's input scale for an image of <paramref name="size"/>: about <see cref="PixelsPerInch"/>, within the side limits, never enlarged.</summary>
@@ -173,27 +199,70 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
 
     /// <summary>
     /// Rows of a window of <paramref name="rows"/> × <paramref name="columns"/> model pixels, cut into bands
-    /// of at most <paramref name="maxPixels"/> each: each band owns its rows (<see cref="DetectionBand.OwnTop"/>
-    /// to <see cref="DetectionBand.OwnBottom"/>) and is run with <see cref="PaperAround"/> rows more on either
-    /// side, so a line across a band's edge is found whole in both. All on the model's grid.
+    /// of at most <paramref name="maxPixels"/> each (or <see cref="MinimumBandRun"/> rows, whichever is more):
+    /// each band owns its rows (<see cref="DetectionBand.OwnTop"/> to <see cref="DetectionBand.OwnBottom"/>)
+    /// and is run with at least <see cref="PaperAround"/> rows more on either side, so a line across a band's
+    /// edge is found whole in both. The rows are shared evenly, each cut moved to the row with the least ink
+    /// (<paramref name="rowInk"/>, when given) within <see cref="CutSearch"/> rows, so that cuts fall between
+    /// lines rather than through them. Runs start and end on the model's grid.
     /// </summary>
-    internal static IReadOnlyList<DetectionBand> Bands(int rows, int columns, long maxPixels)
+    internal static IReadOnlyList<DetectionBand> Bands(int rows, int columns, long maxPixels, IReadOnlyList<double>? rowInk = null)
     {
         if ((long)rows * columns <= maxPixels)
         {
             return [new DetectionBand(0, rows, 0, rows)];
         }
 
-        var rowsPerRun = (int)Math.Max(maxPixels / columns / Stride * Stride, 2 * PaperAround + (4 * Stride));
-        var owned = rowsPerRun - (2 * PaperAround);
-        var bands = new List<DetectionBand>();
-        for (var top = 0; top < rows; top += owned)
+        var longestRun = Math.Max((int)(maxPixels / columns / Stride) * Stride, MinimumBandRun);
+        var count = 2;
+        while (RunRows(rows, count, count == 2 ? 1 : 2) > longestRun)
         {
-            var bottom = Math.Min(rows, top + owned);
-            bands.Add(new DetectionBand(Math.Max(0, top - PaperAround), Math.Min(rows, bottom + PaperAround), top, bottom));
+            count++;
+        }
+
+        var cuts = new int[count + 1];
+        cuts[count] = rows;
+        for (var i = 1; i < count; i++)
+        {
+            cuts[i] = Cut((int)Math.Round(i * rows / (double)count), rowInk, cuts[i - 1] + Stride, rows - Stride);
+        }
+
+        var bands = new List<DetectionBand>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var top = Math.Max(0, (cuts[i] - PaperAround) / Stride * Stride);
+            var bottom = Math.Min(rows, (cuts[i + 1] + PaperAround + Stride - 1) / Stride * Stride);
+            bands.Add(new DetectionBand(top, bottom, cuts[i], cuts[i + 1]));
         }
 
         return bands;
+    }
+
+    /// <summary>The longest run one of <paramref name="count"/> even shares of <paramref name="rows"/> can need, with context on <paramref name="sides"/> sides.</summary>
+    private static int RunRows(int rows, int count, int sides) =>
+        (int)Math.Ceiling(rows / (double)count) + (2 * CutSearch) + (sides * (PaperAround + Stride));
+
+    /// <summary>The row near <paramref name="even"/> with the least ink (the nearest among equals), within the search and the given limits.</summary>
+    private static int Cut(int even, IReadOnlyList<double>? rowInk, int lowest, int highest)
+    {
+        if (rowInk is null)
+        {
+            return Math.Clamp(even, lowest, highest);
+        }
+
+        var best = Math.Clamp(even, lowest, highest);
+        for (var offset = 1; offset <= CutSearch; offset++)
+        {
+            foreach (var row in (ReadOnlySpan<int>)[even - offset, even + offset])
+            {
+                if (row >= lowest && row <= highest && rowInk[row] < rowInk[best])
+                {
+                    best = row;
+                }
+            }
+        }
+
+        return best;
     }
 
     /// <summary>
