@@ -119,7 +119,8 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
         using var probability = new Mat(height, width, MatType.CV_32FC1);
         using var mask = new Mat(height, width, MatType.CV_8UC1);
         using var area = new Mat(resized, window);
-        foreach (var band in Bands(height, width, MaxPixelsPerRun, RowInk(area)))
+        var rowInk = (long)height * width > MaxPixelsPerRun ? RowInk(area) : null;
+        foreach (var band in Bands(height, width, MaxPixelsPerRun, rowInk))
         {
             using var seen = new Mat(resized, new Rect(window.X, window.Y + band.Top, width, band.Bottom - band.Top));
             RunBand(seen, band, probability, mask);
