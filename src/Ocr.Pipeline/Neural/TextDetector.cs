@@ -122,7 +122,7 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
         var rowInk = (long)height * width > MaxPixelsPerRun ? RowInk(area) : null;
         foreach (var band in Bands(height, width, MaxPixelsPerRun, rowInk))
         {
-            using var seen = new Mat(resized, new Rect(window.X, window.Y + band.Top, width, band.Bottom - band.Top));
+            using var seen = new Mat(area, new Rect(0, band.Top, width, band.Bottom - band.Top));
             RunBand(seen, band, probability, mask);
         }
 
@@ -246,12 +246,12 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     /// <summary>The row near <paramref name="even"/> with the least ink (the nearest among equals), within the search and the given limits.</summary>
     private static int Cut(int even, IReadOnlyList<double>? rowInk, int lowest, int highest)
     {
+        var best = Math.Clamp(even, lowest, highest);
         if (rowInk is null)
         {
-            return Math.Clamp(even, lowest, highest);
+            return best;
         }
 
-        var best = Math.Clamp(even, lowest, highest);
         for (var offset = 1; offset <= CutSearch; offset++)
         {
             foreach (var row in (ReadOnlySpan<int>)[even - offset, even + offset])
