@@ -6,13 +6,18 @@ namespace Ocr.Pipeline.Documents;
 
 /// <summary>
 /// A PDF read page by page: a page whose text layer has real text (poppler's pdftotext) gives
-/// that text; any other page is
+/// that text; a page that is one scan drawn over the whole page at the job's DPI gives the scan's
+/// own pixels (<see cref="EmbeddedScans"/>); any other page is
 /// rendered by poppler's pdftoppm (a separate process: poppler is GPL) at the job's DPI, lowered
 /// where the page would exceed the pixel budget.
 /// </summary>
 public sealed partial class PdfDocument : IDocument
 {
     private const int MinimumTextLayerLetters = 20;
+
+    // How far a pdftoppm run is planned ahead: each page of the plan is first checked for a scan
+    // of its own, and a document of heavy drawings should not pay for all its pages at once.
+    private const int RenderRunPages = 32;
 
     private readonly string _path;
     private readonly string _workDirectory;
@@ -25,6 +30,7 @@ public sealed partial class PdfDocument : IDocument
     private PageRasterStream? _raster;
     private IReadOnlySet<int>? _planned;
     private readonly SemaphoreSlim _textGate = new(1, 1);
+    private readonly EmbeddedScans _scans;
     private TextLayer? _textLayer;
 
     private PdfDocument(string path, string workDirectory, int dpi, long maxPixels, string format,
@@ -37,12 +43,16 @@ public sealed partial class PdfDocument : IDocument
         _format = format;
         _pageSizes = pageSizes;
         _useTextLayer = useTextLayer;
+        _scans = new EmbeddedScans(path);
     }
 
     public int PageCount => _pageSizes.Count;
 
     /// <summary>The pdftoppm process rendering ahead for this document, if one is running.</summary>
     internal int? RendererProcessId => _raster?.ProcessId;
+
+    /// <summary>Pages whose pixels came from their own scan rather than from pdftoppm.</summary>
+    internal int PagesReadFromScans => _scans.PagesRead;
 
     public static async Task<PdfDocument> OpenAsync(string path, int dpi, PipelineOptions options, CancellationToken cancellationToken)
     {
@@ -92,7 +102,7 @@ public sealed partial class PdfDocument : IDocument
             // PNG and PGM are both lossless and give the same gray pixels: pages come through
             // pdftoppm's standard output as greymaps, read as they arrive (PNG compression of a
             // 300-dpi page costs ~1.4 s of CPU; a temporary file and Leptonica's PNM reader ~0.2 s).
-            _ => await RenderThroughPipe(pageNumber, dpi, cancellationToken),
+            _ => _scans.TryRead(pageNumber, dpi) ?? await RenderThroughPipe(pageNumber, dpi, cancellationToken),
         };
         image.SetResolution(dpi);
         return new ImagePage(pageNumber, image);
@@ -138,14 +148,15 @@ public sealed partial class PdfDocument : IDocument
     }
 
     /// <summary>
-    /// The last page of the run from <paramref name="first"/> whose pages are all planned and all
-    /// fit the pixel budget at <paramref name="dpi"/>.
+    /// The last page of the run from <paramref name="first"/> whose pages are all planned, all
+    /// fit the pixel budget at <paramref name="dpi"/> and none is read from its own scan.
     /// </summary>
     private int LastPageRenderedAt(int first, int dpi)
     {
         var last = first;
-        while (last < PageCount && (_planned is null || _planned.Contains(last + 1))
-               && DpiWithinBudget(_pageSizes[last].Width, _pageSizes[last].Height, _dpi, _maxPixels) == dpi)
+        while (last < PageCount && last - first + 1 < RenderRunPages && (_planned is null || _planned.Contains(last + 1))
+               && DpiWithinBudget(_pageSizes[last].Width, _pageSizes[last].Height, _dpi, _maxPixels) == dpi
+               && !_scans.IsScan(last + 1, dpi))
         {
             last++;
         }
@@ -278,6 +289,7 @@ public sealed partial class PdfDocument : IDocument
     public void Dispose()
     {
         Interlocked.Exchange(ref _raster, null)?.Dispose();
+        _scans.Dispose();
         try
         {
             Directory.Delete(_workDirectory, recursive: true);
