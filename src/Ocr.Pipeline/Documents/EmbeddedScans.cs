@@ -144,9 +144,8 @@ internal sealed class EmbeddedScans : IDisposable
             return false;
         }
 
-        return filters.Count == 0 || filters[0] is "DCTDecode" or "FlateDecode" or "CCITTFaxDecode"
-            ? Layout(image) is not null
-            : false;
+        var decodedHere = filters.Count == 0 || filters[0] is "DCTDecode" or "FlateDecode" or "CCITTFaxDecode";
+        return decodedHere && Layout(image) is not null;
     }
 
     private static Mat? Decode(IPdfImage image)
