@@ -186,7 +186,13 @@ drop.addEventListener("dragleave", () => drop.classList.remove("over"));
 drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); upload(e.dataTransfer.files[0]); });
 drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); } });
 $("cancel").addEventListener("click", async () => {
-  try { await api(`/api/ocr/job/${state.jobId}/cancel/`, { method: "POST" }); } catch (e) { showError(e.message); }
+  const jobId = state.jobId;
+  try {
+    await api(`/api/ocr/job/${jobId}/cancel/`, { method: "POST" });
+    // The live feed reports the cancel too, but the page should not depend on it having connected.
+    const now = await api(`/api/ocr/job/${jobId}/status/`);
+    if (state.jobId === jobId) showStatus(now);
+  } catch (e) { showError(e.message); }
 });
 $("refresh").addEventListener("click", () => loadHistory());
 
