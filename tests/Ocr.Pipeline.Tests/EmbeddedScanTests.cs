@@ -131,28 +131,18 @@ public sealed class EmbeddedScanTests(ITestOutputHelper output) : IDisposable
         difference.ShouldBeLessThan(meanDifference, kind);
     }
 
-    [Fact]
-    public async Task A_scan_that_pdftoppm_would_resample_is_rendered()
+    [Theory]
+    [InlineData("images/sroie_033.jpg", ".jpg", "150dpi")] // pdftoppm would resample it to 300 dpi
+    [InlineData("images/tjs_bill.png", ".png", "300dpi")] // an alpha channel: img2pdf keeps it as a soft mask, drawn over white
+    public async Task A_scan_that_pdftoppm_would_not_just_copy_is_rendered(string source, string extension, string size)
     {
-        var pdf = await ScanPdf(["images/sroie_033.jpg"], ".jpg", "150dpi");
+        var pdf = await ScanPdf([source], extension, size);
 
         using var document = (PdfDocument)await DocumentOpener.OpenAsync(pdf, DocumentKind.Pdf, 300, Options, default);
         using var page = (ImagePage)await document.LoadPageAsync(1, default);
 
         document.PagesReadFromScans.ShouldBe(0);
         page.Image.Resolution.ShouldBe(300);
-    }
-
-    [Fact]
-    public async Task A_scan_with_a_transparency_mask_is_rendered_over_white()
-    {
-        // tjs_bill.png has an alpha channel: img2pdf keeps it as the image's soft mask.
-        var pdf = await ScanPdf(["images/tjs_bill.png"], ".png", "300dpi");
-
-        using var document = (PdfDocument)await DocumentOpener.OpenAsync(pdf, DocumentKind.Pdf, 300, Options, default);
-        using var page = (ImagePage)await document.LoadPageAsync(1, default);
-
-        document.PagesReadFromScans.ShouldBe(0);
     }
 
     [Fact]
