@@ -217,4 +217,28 @@ public sealed class JobStateTests
         state.ToStatusView().Error.ShouldBe("the PDF is encrypted and needs a password");
         state.Message.ShouldBe(state.Error);
     }
+
+    [Fact]
+    public void A_job_cancelled_while_opening_its_document_still_reaches_its_subscribers()
+    {
+        var opening = Fold(new JobSubmitted(Id, Alice, Spec, T0), new JobStarted(Id, T0.AddSeconds(1)));
+        var cancelled = opening.Apply(new JobCancelled(Id, T0.AddSeconds(2)));
+        var (seen, next) = (opening.ToProgress(1), cancelled.ToProgress(2));
+
+        // The cancel reads as progress 0 after the opening's 5: backwards, but the end of the feed.
+        (seen.Progress, next.Progress).ShouldBe((5, 0));
+        next.Follows(seen).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Live_progress_only_moves_forward_or_says_something_new()
+    {
+        var planned = Fold(new JobSubmitted(Id, Alice, Spec, T0), new JobStarted(Id, T0), new PagesPlanned(Id, 4, [1, 2, 3, 4], T0));
+        var onePage = planned.Apply(new PageCompleted(Id, Page(1), T0.AddSeconds(1))).ToProgress(1);
+        var twoPages = planned.Apply(new PageCompleted(Id, Page(1), T0)).Apply(new PageCompleted(Id, Page(2), T0)).ToProgress(2);
+
+        twoPages.Follows(onePage).ShouldBeTrue();
+        onePage.Follows(twoPages).ShouldBeFalse(); // a late message from before
+        (onePage with { Timestamp = 3 }).Follows(onePage).ShouldBeFalse(); // the same again
+    }
 }

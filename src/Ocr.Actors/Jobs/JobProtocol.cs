@@ -192,4 +192,13 @@ public sealed record JobProgress(
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsTerminal => JobStatuses.IsTerminal(Status);
+
+    /// <summary>
+    /// Whether this message is news to a subscriber whose last message was <paramref name="last"/>:
+    /// a terminal state always is (a job cancelled while still opening its document reports
+    /// progress 0 after 5, and was once dropped as going backwards, leaving its subscribers
+    /// waiting for ever); any other message only when it moves forward or says something new.
+    /// </summary>
+    public bool Follows(JobProgress last) =>
+        IsTerminal || (Progress >= last.Progress && (Status != last.Status || Progress != last.Progress || Message != last.Message));
 }

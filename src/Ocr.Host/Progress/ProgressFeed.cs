@@ -53,7 +53,7 @@ public sealed class ProgressFeed(IRequiredActor<JobRegionKey> jobs, ProgressBrok
             var last = current;
             await foreach (var next in subscription.Reader.ReadAllAsync(cancellationToken))
             {
-                if (next.Progress < last.Progress || (next.Status == last.Status && next.Progress == last.Progress && next.Message == last.Message && !next.IsTerminal))
+                if (!next.Follows(last))
                 {
                     continue;
                 }
