@@ -20,7 +20,7 @@ internal sealed class EmbeddedScans : IDisposable
 {
     private readonly string _path;
     private readonly Lock _gate = new();
-    private readonly Dictionary<(int Page, int Dpi), bool> _isScan = [];
+    private readonly HashSet<(int Page, int Dpi)> _notScans = [];
     private FileStream? _file;
     private PigDocument? _document;
     private bool _unreadable;
@@ -54,7 +54,7 @@ internal sealed class EmbeddedScans : IDisposable
                 using var samples = Decode(image);
                 if (samples is null)
                 {
-                    _isScan[(pageNumber, dpi)] = false;
+                    _notScans.Add((pageNumber, dpi));
                     return null;
                 }
 
@@ -65,22 +65,30 @@ internal sealed class EmbeddedScans : IDisposable
             }
             catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException or OpenCVException)
             {
-                _isScan[(pageNumber, dpi)] = false;
+                _notScans.Add((pageNumber, dpi));
                 return null;
             }
         }
     }
 
-    /// <summary>The page's one image when the page is a plain scan at <paramref name="dpi"/> in a form this reader decodes.</summary>
+    /// <summary>
+    /// The page's one image when the page is a plain scan at <paramref name="dpi"/> in a form this
+    /// reader decodes. Only the answer no is kept: the image (with its coded samples) is not held
+    /// between asking and reading.
+    /// </summary>
     private IPdfImage? Scan(int pageNumber, int dpi)
     {
-        if (_isScan.TryGetValue((pageNumber, dpi), out var known) && !known)
+        if (_notScans.Contains((pageNumber, dpi)))
         {
             return null;
         }
 
         var image = Open() is { } document ? PlainScan(document, pageNumber, dpi) : null;
-        _isScan[(pageNumber, dpi)] = image is not null;
+        if (image is null)
+        {
+            _notScans.Add((pageNumber, dpi));
+        }
+
         return image;
     }
 
@@ -144,8 +152,14 @@ internal sealed class EmbeddedScans : IDisposable
             return false;
         }
 
-        var decodedHere = filters.Count == 0 || filters[0] is "DCTDecode" or "FlateDecode" or "CCITTFaxDecode";
-        return decodedHere && Layout(image) is not null;
+        // Everything Decode would refuse is refused here, so a pdftoppm run is planned past no page that ends up rendered after all.
+        return Layout(image) is { } layout && (filters.Count == 0 ? null : filters[0]) switch
+        {
+            null or "CCITTFaxDecode" => true,
+            "DCTDecode" => layout.GrayPalette is null, // an indexed JPEG does not exist
+            "FlateDecode" => FlateParameters(image, layout) is not null,
+            _ => false,
+        };
     }
 
     private static Mat? Decode(IPdfImage image)
@@ -155,12 +169,10 @@ internal sealed class EmbeddedScans : IDisposable
         switch (filter)
         {
             case "DCTDecode":
-                // A JPEG's own colour transform gives its gray levels; an indexed JPEG does not exist.
-                return layout.GrayPalette is null ? ScanPixels.FromJpeg(image.RawMemory.Span, layout.Width, layout.Height) : null;
+                // A JPEG's own colour transform gives its gray levels.
+                return ScanPixels.FromJpeg(image.RawMemory.Span, layout.Width, layout.Height);
             case "FlateDecode":
-                return FlateParameters(image, layout) is { } predictor
-                    ? ScanPixels.FromFlate(image.RawMemory, layout, pngPredictor: predictor >= 10)
-                    : null;
+                return ScanPixels.FromFlate(image.RawMemory, layout, pngPredictor: FlateParameters(image, layout) >= 10);
             case "CCITTFaxDecode":
                 // Fax pages are 1 bit per pixel: decoded whole they are an eighth of the gray page.
                 return image.TryGetBytesAsMemory(out var decoded) ? ScanPixels.FromSamples(decoded.Span, layout) : null;
