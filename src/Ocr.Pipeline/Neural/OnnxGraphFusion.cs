@@ -147,8 +147,8 @@ public static class OnnxGraphFusion
                     ConstantBytes(parameters[0], [channels], Enumerable.Repeat(scale, channels).ToArray()),
                     ConstantBytes(parameters[1], [channels], Enumerable.Repeat(offset, channels).ToArray()),
                     ConstantBytes(parameters[2], [channels], new float[channels]),
-                    ConstantBytes(parameters[3], [channels], Enumerable.Repeat(1f, channels).ToArray()),
-                    NodeBytes(output + "_affine", "BatchNormalization", [input, .. parameters], [output], [("epsilon", 0f)]),
+                    ConstantBytes(parameters[3], [channels], Enumerable.Repeat(1f - AffineEpsilon, channels).ToArray()),
+                    NodeBytes(output + "_affine", "BatchNormalization", [input, .. parameters], [output], [("epsilon", AffineEpsilon)]),
                 ];
                 replaced[shift] = [];
                 fused++;
@@ -328,7 +328,7 @@ public static class OnnxGraphFusion
     /// Mul(s) → Add(b) with scalar constants that no convolution took in (PP-LCNetV3's affine
     /// block after an activation): the Mul, the Add that alone reads it, the
     /// channel count of the tensor (from the convolution it comes from through element-wise nodes)
-    /// and s, b. Written as one BatchNormalization (scale s, bias b, mean 0, variance 1, epsilon 0),
+    /// and s, b. Written as one BatchNormalization (scale s, bias b, mean 0, variance + epsilon 1),
     /// which computes s·x + b exactly as the two nodes did, in one pass, and which ONNX Runtime's
     /// blocked-layout (NCHWc) rewrite turns into a 1×1 depthwise convolution: the scalar Mul and Add
     /// are outside that layout, so each one forced the tensor out of it and back (recognition spent
@@ -364,6 +364,9 @@ public static class OnnxGraphFusion
 
         return (shift, channels, constants[scaleName], offset);
     }
+
+    // cuDNN refuses a batch normalization's epsilon below 1e-5; variance + epsilon is still 1 (to a float's last bit).
+    private const float AffineEpsilon = 1e-5f;
 
     // Nodes whose output has the channels of their (first non-constant) input.
     private static readonly HashSet<string> ChannelPreserving = ["Mul", "Add", "Sub", "Div", "Clip", "HardSigmoid", "HardSwish", "Relu", "Sigmoid", "BatchNormalization"];
