@@ -17,11 +17,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 
 
-def token(user="bench"):
+def token(user="bench", secret=SECRET):
     enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
     head = enc(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     body = enc(json.dumps({"user_id": user, "exp": int(time.time()) + 7200}).encode())
-    sig = enc(hmac.new(SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest())
+    sig = enc(hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest())
     return f"{head}.{body}.{sig}"
 
 
