@@ -143,9 +143,8 @@ public static class OnnxGraphFusion
             if (!replaced.ContainsKey(i) && ScaleAndShift(nodes, i, constants, consumers, producedBy, constantNodes) is { } affine
                 && !replaced.ContainsKey(affine.Shift))
             {
-                var (shift, channels, scale, offset) = affine;
+                var (input, shift, channels, scale, offset) = affine;
                 var output = nodes[shift].Outputs[0];
-                var input = nodes[i].Inputs.First(name => !constants.ContainsKey(name));
                 string[] parameters = [output + "_scale", output + "_bias", output + "_mean", output + "_variance"];
                 replaced[i] =
                 [
@@ -331,7 +330,7 @@ public static class OnnxGraphFusion
 
     /// <summary>
     /// Mul(s) → Add(b) with scalar constants that no convolution took in (PP-LCNetV3's affine
-    /// block after an activation): the Mul, the Add that alone reads it, the
+    /// block after an activation): the tensor scaled, the Add that alone reads the Mul, the
     /// channel count of the tensor (from the convolution it comes from through element-wise nodes)
     /// and s, b. Written as one BatchNormalization (scale s, bias b, mean 0, variance + epsilon 1),
     /// which computes s·x + b exactly as the two nodes did, in one pass, and which ONNX Runtime's
@@ -339,7 +338,7 @@ public static class OnnxGraphFusion
     /// are outside that layout, so each one forced the tensor out of it and back (recognition spent
     /// 19 % of its time reordering and 21 % in those Mul and Add nodes).
     /// </summary>
-    private static (int Shift, int Channels, float Scale, float Offset)? ScaleAndShift(
+    private static (string Input, int Shift, int Channels, float Scale, float Offset)? ScaleAndShift(
         List<Node> nodes, int multiply, Dictionary<string, float> constants, Dictionary<string, int> consumers,
         Dictionary<string, int> producedBy, Dictionary<string, int> constantNodes)
     {
@@ -367,7 +366,7 @@ public static class OnnxGraphFusion
             return null;
         }
 
-        return (shift, channels, constants[scaleName], offset);
+        return (input, shift, channels, constants[scaleName], offset);
     }
 
     // cuDNN refuses a batch normalization's epsilon below 1e-5; variance + epsilon is still 1 (to a float's last bit).
