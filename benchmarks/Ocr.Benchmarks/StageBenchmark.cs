@@ -62,6 +62,7 @@ internal static class StageBenchmark
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var childCpu = StockCli.CpuTime;
             var residentBefore = PeakResident.Reset();
+            var gcBefore = GcSpent.Now();
             var wall = Stopwatch.StartNew();
             using var document = await pipeline.OpenAsync(work, default);
             var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
@@ -76,6 +77,7 @@ internal static class StageBenchmark
             var seconds = wall.Elapsed.TotalSeconds;
             var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             var childrenCpu = (StockCli.CpuTime - childCpu).TotalSeconds;
+            var gc = GcSpent.Now() - gcBefore;
             var stages = new Dictionary<string, double>();
             foreach (var (stage, spent) in results.SelectMany(r => r.Stages ?? new Dictionary<string, double>()))
             {
@@ -96,17 +98,32 @@ internal static class StageBenchmark
                 page_seconds = Math.Round(results.Sum(r => r.ProcessingTime), 2),
                 resident_mb_before = residentBefore,
                 peak_resident_mb = PeakResident.Megabytes(),
+                gc_allocated_mb = Math.Round(gc.AllocatedBytes / 1048576.0, 1),
+                gc_collections = new { gen0 = gc.Gen0, gen1 = gc.Gen1, gen2 = gc.Gen2 },
+                gc_pause_seconds = Math.Round(gc.Pause.TotalSeconds, 3),
+                gc_committed_mb_after = Math.Round(GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, 1),
             };
             report.Add(row);
             Console.WriteLine($"{run}: {row.pages} pages in {row.wall_seconds} s ({row.pages_per_second} pages/s), first page {row.first_page_seconds} s, " +
                               $"CPU {row.process_cpu_seconds} s + children {row.children_cpu_seconds} s, escalated {row.escalated}, " +
                               $"resident {row.resident_mb_before} MB before, peak {row.peak_resident_mb} MB");
+            Console.WriteLine($"  GC: {row.gc_allocated_mb} MB allocated, collections {gc.Gen0}/{gc.Gen1}/{gc.Gen2} (gen0/1/2), paused {row.gc_pause_seconds} s, committed {row.gc_committed_mb_after} MB after");
             Console.WriteLine("  stages (s, summed over pages): " + string.Join(", ", row.stage_seconds.Select(s => $"{s.Key} {s.Value:F2}")));
         }
 
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { file, dpi, runs = report }, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"written to {output}");
     }
+}
+
+/// <summary>What the managed heap had done by a moment: bytes allocated, collections of each generation, time paused.</summary>
+internal readonly record struct GcSpent(long AllocatedBytes, int Gen0, int Gen1, int Gen2, TimeSpan Pause)
+{
+    public static GcSpent Now() =>
+        new(GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+    public static GcSpent operator -(GcSpent after, GcSpent before) =>
+        new(after.AllocatedBytes - before.AllocatedBytes, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.Pause - before.Pause);
 }
 
 /// <summary>The process's peak resident memory (VmHWM), which Linux lets a process reset.</summary>
