@@ -99,6 +99,13 @@ public sealed class DetectionWindowTests
     }
 
     [Fact]
+    public void A_receipt_window_is_read_whole_and_a_letter_page_window_in_bands_at_the_engines_budget()
+    {
+        TextDetector.Bands(1024, 724, TextDetector.MaxPixelsPerRun).ShouldBe([new DetectionBand(0, 1024, 0, 1024)]);
+        TextDetector.Bands(1600, 1248, TextDetector.MaxPixelsPerRun).Count.ShouldBeGreaterThan(1);
+    }
+
+    [Fact]
     public void A_cut_moves_to_the_blank_row_between_lines_when_one_is_near()
     {
         var inked = Enumerable.Repeat(5000.0, 1024).ToArray();

@@ -71,12 +71,14 @@ public sealed class TextDetector(InferenceSession session, int maxSide = 1600)
     private const int PaperAround = 5 * Stride;
 
     /// <summary>
-    /// Model pixels per run at most: the model's feature maps take about 140 MB per million pixels of its
-    /// input (a letter page at 1600 px: 270 MB for one run). A larger window is read in bands: a receipt's
-    /// window (about 0.74 M pixels) in two, which took the peak of perf.py's 300 mixed pages from 640 to
-    /// 583 MB: the detection of one page had met another page's Tesseract reading at every peak.
+    /// Model pixels per run at most: the model's feature maps take about 140-170 MB per million pixels of
+    /// its input (a letter page at 1600 px: 270 MB for one run). A larger window is read in bands, each
+    /// with context rows on both sides of its cuts: a letter page in five. A receipt's window (about
+    /// 0.74 M pixels) stays whole: in two bands of ~0.49 M it cost half again the rows (perf.py's 24
+    /// pages, stage benchmark: detection 3.1 s summed whole against 3.8 s in bands) for a peak of perf.py's
+    /// 300 pages no lower beyond noise once the host's GC stopped holding free space (550 against 545 MB).
     /// </summary>
-    private const long MaxPixelsPerRun = 500_000;
+    internal const long MaxPixelsPerRun = 800_000;
 
     /// <summary>
     /// A band may run this many rows however wide the window: with fewer, the rows it reads for context
