@@ -153,7 +153,7 @@ public sealed class TesseractEngine : IDisposable
         }
 
         stages.Add("retries", retries.Elapsed.TotalSeconds);
-        return new PageRecognition(best.Text, best.Confidence, rotation, deskew, best.Recipe, OcrEngines.Tesseract, best.Blocks, stages.Seconds);
+        return new PageRecognition(TesseractLayout.TextOf(best.Blocks), best.Confidence, rotation, deskew, best.Recipe, OcrEngines.Tesseract, best.Blocks, stages.Seconds);
     }
 
     private sealed record Reading(string Text, double Confidence, string Recipe, IReadOnlyList<TextBlock> Blocks)

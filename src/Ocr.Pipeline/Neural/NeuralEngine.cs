@@ -121,7 +121,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
         prepared.Stages.Add("recognition", recognition.Elapsed.TotalSeconds);
         var lines = new List<TextLine>();
         var read = prepared.Crops.Zip(readings).Where(pair => pair.Second.Text.Length > 0).ToList();
-        foreach (var row in ReadingOrder.Arrange(read, pair => pair.First.Region.Core))
+        foreach (var row in ReadingOrder.Arrange(read, pair => pair.First.Region.Core, pair => pair.Second.Text.Length))
         {
             var words = row.SelectMany(pair => WordsOf(pair.First, pair.Second)).Select(prepared.Frame.ToUpload).ToList();
             var text = string.Join(' ', row.Select(pair => pair.Second.Text));
@@ -137,7 +137,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
             prepared.Frame.Deskew,
             "neural",
             OcrEngines.Neural,
-            NeuralBlocks.Group(lines),
+            LineBlocks.Group(lines),
             prepared.Stages.Seconds);
     }
 

@@ -1,17 +1,25 @@
 using OpenCvSharp;
 
-namespace Ocr.Pipeline.Neural;
+namespace Ocr.Pipeline.Pages;
 
 /// <summary>
 /// Puts text boxes in reading order by recursive XY-cut: a column gutter splits a region into
 /// columns read one after the other (only columns of running text: several lines each, each
-/// column a fair share of the width and its lines filling it — a receipt's narrow price column
-/// does not qualify and is read row by row with its labels); otherwise horizontal gaps split it
+/// column a fair share of the width, its lines filling it and long — a receipt's price column,
+/// or its labels beside their values, does not qualify and is read row by row); otherwise horizontal gaps split it
 /// into blocks; a region that cannot be cut is read as rows, left to right.
 /// </summary>
 public static class ReadingOrder
 {
-    public static List<List<T>> Arrange<T>(IReadOnlyList<T> items, Func<T, Rect> bounds)
+    // Letters on a median line of running text, at the least; a label, a price or a table cell has fewer.
+    private const int RunningTextLetters = 20;
+
+    /// <param name="letters">How many letters an item (a line) holds: columns are only cut apart where they are running text.</param>
+    public static List<List<T>> Arrange<T>(IReadOnlyList<T> items, Func<T, Rect> bounds, Func<T, int> letters) => Arrange(items, bounds, letters, Rows);
+
+    /// <param name="uncut">How a region that cannot be cut is read (by default as rows, left to right).</param>
+    public static List<List<T>> Arrange<T>(
+        IReadOnlyList<T> items, Func<T, Rect> bounds, Func<T, int> letters, Func<List<T>, Func<T, Rect>, IEnumerable<List<T>>> uncut)
     {
         var rows = new List<List<T>>();
         if (items.Count == 0)
@@ -20,44 +28,54 @@ public static class ReadingOrder
         }
 
         var lineHeight = Median(items.Select(i => (double)bounds(i).Height));
-        Cut(items.ToList(), bounds, Math.Max(4, lineHeight), rows, depth: 0);
+        Cut(items.ToList(), new Geometry<T>(bounds, letters, Math.Max(4, lineHeight)), uncut, rows, depth: 0);
         return rows;
     }
 
-    private static void Cut<T>(List<T> items, Func<T, Rect> bounds, double lineHeight, List<List<T>> rows, int depth)
+    /// <summary>Whether lines of these letter counts are long enough, most of them, to be running text rather than labels, prices or cells.</summary>
+    public static bool IsRunningText(IEnumerable<int> lettersPerLine) => Median(lettersPerLine.Select(l => (double)l)) >= RunningTextLetters;
+
+    private sealed record Geometry<T>(Func<T, Rect> Bounds, Func<T, int> Letters, double LineHeight);
+
+    /// <summary>Whether two boxes overlap vertically by half the shorter one's height: parts of one row.</summary>
+    public static bool ShareRow(Rect a, Rect b) => Math.Min(a.Bottom, b.Bottom) - Math.Max(a.Top, b.Top) >= 0.5 * Math.Min(a.Height, b.Height);
+
+    private static void Cut<T>(List<T> items, Geometry<T> geometry, Func<List<T>, Func<T, Rect>, IEnumerable<List<T>>> uncut, List<List<T>> rows, int depth)
     {
+        var bounds = geometry.Bounds;
         if (items.Count > 1 && depth < 64)
         {
-            var columns = SplitAtGutter(items, bounds, lineHeight);
+            var columns = SplitAtGutter(items, geometry);
             if (columns is not null)
             {
                 foreach (var column in columns)
                 {
-                    Cut(column, bounds, lineHeight, rows, depth + 1);
+                    Cut(column, geometry, uncut, rows, depth + 1);
                 }
 
                 return;
             }
 
             // One cut at the widest horizontal gap: the parts may then split into columns of their own.
-            var blocks = SplitAtGaps(items, i => (bounds(i).Top, bounds(i).Bottom), lineHeight * 0.8);
+            var blocks = SplitAtGaps(items, i => (bounds(i).Top, bounds(i).Bottom), geometry.LineHeight * 0.8);
             if (blocks.Count > 1)
             {
                 var widest = Enumerable.Range(1, blocks.Count - 1)
                     .MaxBy(k => blocks[k].Min(i => bounds(i).Top) - blocks[k - 1].Max(i => bounds(i).Bottom));
-                Cut(blocks.Take(widest).SelectMany(b => b).ToList(), bounds, lineHeight, rows, depth + 1);
-                Cut(blocks.Skip(widest).SelectMany(b => b).ToList(), bounds, lineHeight, rows, depth + 1);
+                Cut(blocks.Take(widest).SelectMany(b => b).ToList(), geometry, uncut, rows, depth + 1);
+                Cut(blocks.Skip(widest).SelectMany(b => b).ToList(), geometry, uncut, rows, depth + 1);
                 return;
             }
         }
 
-        rows.AddRange(Rows(items, bounds));
+        rows.AddRange(uncut(items, bounds));
     }
 
     /// <summary>Splits at the widest vertical gap when it separates two columns of set text.</summary>
-    private static List<List<T>>? SplitAtGutter<T>(List<T> items, Func<T, Rect> bounds, double lineHeight)
+    private static List<List<T>>? SplitAtGutter<T>(List<T> items, Geometry<T> geometry)
     {
-        var pieces = SplitAtGaps(items, i => (bounds(i).Left, bounds(i).Right), lineHeight);
+        var bounds = geometry.Bounds;
+        var pieces = SplitAtGaps(items, i => (bounds(i).Left, bounds(i).Right), geometry.LineHeight);
         if (pieces.Count < 2)
         {
             return null;
@@ -68,7 +86,7 @@ public static class ReadingOrder
         {
             var width = side.Max(i => bounds(i).Right) - side.Min(i => bounds(i).Left);
             var lineWidths = side.Select(i => (double)bounds(i).Width);
-            if (side.Count < 3 || width < 0.6 * regionWidth / pieces.Count || Median(lineWidths) < 0.5 * width)
+            if (side.Count < 3 || width < 0.6 * regionWidth / pieces.Count || Median(lineWidths) < 0.5 * width || !IsRunningText(side.Select(geometry.Letters)))
             {
                 return null;
             }

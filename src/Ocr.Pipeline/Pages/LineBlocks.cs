@@ -1,13 +1,11 @@
-using Ocr.Pipeline.Pages;
-
-namespace Ocr.Pipeline.Neural;
+namespace Ocr.Pipeline.Pages;
 
 /// <summary>
 /// Groups lines already in reading order into blocks: a line joins the block above it when it
 /// starts close below it and overlaps it sideways; a wider gap or a jump to another column
 /// starts a new block.
 /// </summary>
-internal static class NeuralBlocks
+internal static class LineBlocks
 {
     public static IReadOnlyList<TextBlock> Group(IReadOnlyList<TextLine> lines)
     {
