@@ -32,6 +32,27 @@ public sealed class TesseractEngineTests(ITestOutputHelper output)
         reading.Confidence.ShouldBeInRange(0.5, 1.0);
     }
 
+    [Fact]
+    public async Task A_two_column_page_is_read_a_column_at_a_time_and_the_heading_below_both_after_them()
+    {
+        // Tesseract's own block order reads ocrmypdf_linn's "Additional Features" between the two columns.
+        using var document = await DocumentOpener.OpenAsync(EvalCorpus.PathOf("images/ocrmypdf_linn.png"), DocumentKind.Image, null, Options, default);
+        using var page = (ImagePage)await document.LoadPageAsync(1, default);
+        using var engine = new TesseractEngine(null, "eng");
+
+        var text = engine.Recognize(page.Image, new RecognitionRequest("eng", AutoRotate: true), default).Text;
+
+        var leftColumnEnd = text.IndexOf("To erase a wrong note", StringComparison.Ordinal);
+        var rightColumnStart = text.IndexOf("simply use LOCATE", StringComparison.Ordinal);
+        var rightColumnEnd = text.IndexOf("Composition Without Compromise", StringComparison.Ordinal);
+        var belowBoth = text.IndexOf("Additional Features", StringComparison.Ordinal);
+        leftColumnEnd.ShouldBeGreaterThan(0);
+        rightColumnStart.ShouldBeGreaterThan(leftColumnEnd);
+        rightColumnEnd.ShouldBeGreaterThan(rightColumnStart);
+        belowBoth.ShouldBeGreaterThan(rightColumnEnd);
+        ErrorRate.Cer(EvalCorpus.GroundTruth("images/ocrmypdf_linn.png"), text).ShouldBeLessThan(0.03);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
