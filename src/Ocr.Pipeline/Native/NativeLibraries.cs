@@ -15,27 +15,47 @@ public static class NativeLibraries
 
     private static readonly string[] TesseractNames = ["libtesseract.so.5", "libtesseract.so"];
     private static readonly string[] LeptonicaNames = ["liblept.so.5", "libleptonica.so.6", "libleptonica.so", "liblept.so"];
-    private static int _initialized;
+    private static readonly Lock Gate = new();
+    private static bool _resolverRegistered;
+    private static volatile bool _loaded;
 
     /// <summary>
     /// Registers the resolver and pins OpenMP to one thread before libtesseract is first
-    /// called. Must run before any OpenCV-based type loads (their bundled libpng clashes
-    /// with Leptonica's when loaded first).
+    /// called, and loads libtesseract and Leptonica. Must run before any OpenCV-based type
+    /// loads: OpenCvSharp's native library carries and exports its own libpng, and the
+    /// system libpng loaded as its dependency then binds its internal calls to that copy, so
+    /// Leptonica's first PNG read mixes two libpngs and the process dies ("libpng error",
+    /// "double free"). This assembly's module initializer calls it; a process that may touch
+    /// OpenCvSharp before this assembly (a test assembly, a benchmark) calls it first itself.
     /// </summary>
     public static void EnsureLoaded()
     {
-        if (Interlocked.Exchange(ref _initialized, 1) == 1)
+        if (_loaded)
         {
             return;
         }
 
-        // Environment.SetEnvironmentVariable does not reach native getenv; libc setenv does.
-        _ = setenv("OMP_THREAD_LIMIT", "1", 1);
-        LimitMallocArenas();
-        NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
-        _ = TesseractApi.TessVersion();
-        // Leptonica reports every decoding problem on stderr; the service reports them itself.
-        _ = LeptonicaApi.setMsgSeverity(6);
+        lock (Gate)
+        {
+            if (_loaded)
+            {
+                return;
+            }
+
+            if (!_resolverRegistered)
+            {
+                // Environment.SetEnvironmentVariable does not reach native getenv; libc setenv does.
+                _ = setenv("OMP_THREAD_LIMIT", "1", 1);
+                LimitMallocArenas();
+                NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
+                _resolverRegistered = true;
+            }
+
+            _ = TesseractApi.TessVersion();
+            // Leptonica reports every decoding problem on stderr; the service reports them itself.
+            _ = LeptonicaApi.setMsgSeverity(6);
+            _loaded = true;
+        }
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
