@@ -16,7 +16,9 @@ for project in tests/*.Tests/*.Tests.csproj; do
   name="$(basename "$project" .csproj)"
   echo "== $name"
   dotnet test "$project" -c "$CONFIGURATION" --no-build --logger "trx;LogFileName=$name.trx" \
-    --logger "console;verbosity=normal" --results-directory "$results" || status=1
+    --logger "console;verbosity=normal" --results-directory "$results"
+  rc=$?
+  [ "$rc" -ne 0 ] && status=1
   trx="$results/$name.trx"
   if [ -f "$trx" ]; then
     counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
@@ -24,6 +26,11 @@ for project in tests/*.Tests/*.Tests.csproj; do
     f="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
+    # A test host that dies mid-run leaves a results file that counts no failure.
+    if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+      echo "$name: the test run was aborted (exit $rc) with no test failed: counted as one failure"
+      failed=$((failed + 1))
+    fi
   else
     echo "$name: no test results (the test host crashed?)"
     failed=$((failed + 1))
