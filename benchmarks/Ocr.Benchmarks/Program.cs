@@ -137,7 +137,7 @@ foreach (var run in runs)
             if (results.Count == 1)
             {
                 confidences.Add(new { run, file = relative, engine = results[0].Engine, confidence = results[0].Confidence,
-                    cer = ErrorRate.Cer(EvalCorpus.GroundTruth(relative), text) });
+                    cer = ErrorRate.Cer(EvalCorpus.GroundTruth(relative), text), letters = text.Count(char.IsLetterOrDigit) });
             }
         }
         catch (OcrDocumentException e)
