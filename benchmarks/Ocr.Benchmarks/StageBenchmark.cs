@@ -67,10 +67,12 @@ internal static class StageBenchmark
             using var document = await pipeline.OpenAsync(work, default);
             var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
             double? firstPage = null;
+            var finished = new List<(int Page, double At, string? Engine, double Seconds)>();
             var results = await pipeline.Pages(document, todo, work, default)
                 .Select(page =>
                 {
                     firstPage ??= wall.Elapsed.TotalSeconds;
+                    finished.Add((page.PageNumber, wall.Elapsed.TotalSeconds, page.Engine, page.ProcessingTime));
                     return page;
                 })
                 .RunWith(Sink.Seq<PageModel>(), materializer);
@@ -90,6 +92,8 @@ internal static class StageBenchmark
                 pages = results.Count,
                 wall_seconds = Math.Round(seconds, 2),
                 first_page_seconds = Math.Round(firstPage ?? 0, 2),
+                // The order pages finished in: what the first finished page waited for.
+                pages_finished = finished.Select(f => new { page = f.Page, at_seconds = Math.Round(f.At, 2), engine = f.Engine, page_seconds = Math.Round(f.Seconds, 2) }).ToList(),
                 pages_per_second = Math.Round(results.Count / seconds, 3),
                 process_cpu_seconds = Math.Round(processCpu, 2),
                 children_cpu_seconds = Math.Round(childrenCpu, 2),
@@ -109,6 +113,7 @@ internal static class StageBenchmark
                               $"resident {row.resident_mb_before} MB before, peak {row.peak_resident_mb} MB");
             Console.WriteLine($"  GC: {row.gc_allocated_mb} MB allocated, collections {gc.Gen0}/{gc.Gen1}/{gc.Gen2} (gen0/1/2), paused {row.gc_pause_seconds} s, committed {row.gc_committed_mb_after} MB after");
             Console.WriteLine("  stages (s, summed over pages): " + string.Join(", ", row.stage_seconds.Select(s => $"{s.Key} {s.Value:F2}")));
+            Console.WriteLine("  first pages finished: " + string.Join(", ", finished.Take(4).Select(f => $"page {f.Page} at {f.At:F2} s ({f.Engine}, {f.Seconds:F2} s on it)")));
         }
 
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { file, dpi, runs = report }, new JsonSerializerOptions { WriteIndented = true }));
