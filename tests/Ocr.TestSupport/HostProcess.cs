@@ -56,25 +56,10 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    public static string HostDll => BuiltDll("Ocr.Host", "Ocr.Host.dll");
+    public static string HostDll => BuiltOutputs.Dll("src/Ocr.Host", "Ocr.Host.dll");
 
     /// <summary>The ocrctl command line, built beside the host.</summary>
-    public static string CtlDll => BuiltDll("Ocr.Ctl", "ocrctl.dll");
-
-    private static string BuiltDll(string project, string file)
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AkkaOcr.sln")))
-            {
-                var dll = Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", file);
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"build src/{project} first", dll);
-            }
-        }
-
-        throw new DirectoryNotFoundException("AkkaOcr.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string CtlDll => BuiltOutputs.Dll("src/Ocr.Ctl", "ocrctl.dll");
 
     public HttpClient Client(string? user = "alice")
     {
