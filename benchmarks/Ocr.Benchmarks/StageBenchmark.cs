@@ -66,12 +66,10 @@ internal static class StageBenchmark
             var wall = Stopwatch.StartNew();
             using var document = await pipeline.OpenAsync(work, default);
             var todo = PagePipeline.PagesToDo(work, document.PageCount, new HashSet<int>());
-            double? firstPage = null;
             var finished = new List<(int Page, double At, string? Engine, double Seconds)>();
             var results = await pipeline.Pages(document, todo, work, default)
                 .Select(page =>
                 {
-                    firstPage ??= wall.Elapsed.TotalSeconds;
                     finished.Add((page.PageNumber, wall.Elapsed.TotalSeconds, page.Engine, page.ProcessingTime));
                     return page;
                 })
@@ -91,7 +89,7 @@ internal static class StageBenchmark
                 run,
                 pages = results.Count,
                 wall_seconds = Math.Round(seconds, 2),
-                first_page_seconds = Math.Round(firstPage ?? 0, 2),
+                first_page_seconds = Math.Round(finished.Count > 0 ? finished[0].At : 0, 2),
                 // The order pages finished in: what the first finished page waited for.
                 pages_finished = finished.Select(f => new { page = f.Page, at_seconds = Math.Round(f.At, 2), engine = f.Engine, page_seconds = Math.Round(f.Seconds, 2) }).ToList(),
                 pages_per_second = Math.Round(results.Count / seconds, 3),

@@ -23,6 +23,6 @@ static async Task ReadWithLeptonicaAndTesseract(string png, long limit)
 {
     using var document = await ImageDocument.OpenAsync(png, isTiff: false, limit, default);
     using var page = await document.LoadPageAsync(1, default);
-    using var engine = new TesseractEngine(null, "eng");
-    Console.WriteLine($"Leptonica read page {page.PageNumber}; Tesseract {engine.GetType().Name} ready");
+    using var tesseract = new TesseractEngine(null, "eng");
+    Console.WriteLine($"Leptonica read page {page.PageNumber}; Tesseract ready");
 }

@@ -1,6 +1,5 @@
 using OpenCvSharp;
 using Ocr.Pipeline.Imaging;
-using Ocr.Pipeline.Native;
 using TextDetector = Ocr.Pipeline.Neural.TextDetector;
 using DetectionBand = Ocr.Pipeline.Neural.DetectionBand;
 
@@ -8,8 +7,6 @@ namespace Ocr.Pipeline.Tests;
 
 public sealed class DetectionWindowTests
 {
-    public DetectionWindowTests() => NativeLibraries.EnsureLoaded();
-
     private static Mat WhiteLetterPage() => new(3300, 2550, MatType.CV_8UC1, Scalar.All(250));
 
     [Fact]

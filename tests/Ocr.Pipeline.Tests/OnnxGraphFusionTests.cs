@@ -1,7 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using OpenCvSharp;
-using Ocr.Pipeline.Native;
 using Ocr.Pipeline.Neural;
 using Ocr.TestSupport;
 
@@ -66,8 +65,6 @@ public sealed class OnnxGraphFusionTests
     /// <summary>The top of a real receipt, gray, scaled to the model's input and normalised as the engine does (to [-1, 1]).</summary>
     private static DenseTensor<float> ReceiptInput(int height, int width)
     {
-        // libtesseract before OpenCV: OpenCV's bundled libpng must not win symbol resolution for Leptonica.
-        NativeLibraries.EnsureLoaded();
         using var receipt = Cv2.ImRead(EvalCorpus.PathOf("images/sroie_033.jpg"), ImreadModes.Grayscale);
         using var top = new Mat(receipt, new Rect(0, 0, receipt.Width, Math.Min(receipt.Height, receipt.Width * height / width)));
         using var scaled = new Mat();

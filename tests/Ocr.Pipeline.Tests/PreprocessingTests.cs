@@ -79,7 +79,6 @@ public sealed class PreprocessingTests(ITestOutputHelper output)
     public void Gray_rows_of_any_width_keep_every_pixel_in_place_both_ways(int width)
     {
         // Leptonica packs four pixels to a word; widths that end inside a word take the slow path for their tail.
-        NativeLibraries.EnsureLoaded(); // libtesseract before OpenCV, always (NOTES.md)
         var values = Enumerable.Range(0, width * 3).Select(i => (byte)(i * 37 % 251)).ToArray();
         using var mat = Mat.FromPixelData(3, width, MatType.CV_8UC1, values);
 

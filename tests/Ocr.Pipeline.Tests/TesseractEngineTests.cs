@@ -102,7 +102,6 @@ public sealed class TesseractEngineTests(ITestOutputHelper output)
     [Fact]
     public void The_ascender_count_has_no_answer_for_a_blank_page()
     {
-        NativeLibraries.EnsureLoaded();
         using var blank = new PageImage(LeptonicaApi.pixCreate(1200, 1600, 8));
         LeptonicaApi.pixSetAllArbitrary(blank.Handle, 255);
 
