@@ -46,7 +46,12 @@ public static class OcrHost
         var options = new OcrServiceOptions();
         builder.Configuration.GetSection(OcrServiceOptions.Section).Bind(options);
         var problems = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
+        if (MallocHugePages.Invalid(Environment.GetEnvironmentVariable(MallocHugePages.Setting)) is { } hugePages)
+        {
+            problems.Add(new ValidationResult($"{MallocHugePages.Setting} must be true or false (got '{hugePages}')"));
+        }
+
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true) || problems.Count > 0)
         {
             foreach (var problem in problems)
             {
@@ -266,6 +271,7 @@ public static class OcrHost
         app.Logger.LogInformation("AkkaOcr starting as node {Node} ({Mode}): data in {DataDir}, uploads in {Uploads}, {Jobs} concurrent job(s), timeout {Timeout} s",
             options.EffectiveNodeName, options.ClusterMode ? "cluster" : "embedded", Path.GetFullPath(options.DataDir), options.EffectiveUploadsDir,
             options.MaxConcurrentJobs, options.JobTimeout);
+        app.Logger.LogInformation("Huge pages for glibc's large blocks ({Setting}): {State}", MallocHugePages.Setting, MallocHugePages.State);
     }
 
     /// <summary>OCR_MODELS_DIR, else the first `models/` folder beside the program or above it (a source checkout), else ./models.</summary>

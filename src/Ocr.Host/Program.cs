@@ -15,6 +15,9 @@ if (args.Length > 0 && args[0] == "token")
     return TokenCommand.Run(args[1..]);
 }
 
+// Before the host starts any thread of its own: this may start the process again in place.
+MallocHugePages.RestartWithHugePagesIfUseful();
+
 var app = OcrHost.Build(args);
 if (app is null)
 {

@@ -56,6 +56,7 @@ public sealed class StartupTests
     [InlineData("REDIS_URL", "redis://")]
     [InlineData("OCR_CLUSTER_SEEDS", "node-a:notaport")]
     [InlineData("OCR_REDIS_PREFIX", "has spaces")]
+    [InlineData("OCR_MALLOC_HUGE_PAGES", "maybe")]
     public async Task A_bad_setting_stops_start_up_with_a_message(string name, string value)
     {
         var (exitCode, output) = await RunHost(WithKey(name, value));

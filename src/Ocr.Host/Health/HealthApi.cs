@@ -166,6 +166,7 @@ public static class HealthApi
             execution_provider = neural?.Provider.Provider,
             execution_provider_reason = neural?.Provider.Reason,
             onnxruntime_providers = ExecutionProvider.Available(),
+            malloc_huge_pages = MallocHugePages.State,
             engines = new object?[]
             {
                 new
