@@ -3,8 +3,9 @@ using Ocr.TestSupport;
 namespace Ocr.Host.Tests;
 
 /// <summary>
-/// The host asks glibc for transparent huge pages by starting itself again in place with
-/// GLIBC_TUNABLES (see MallocHugePages): checked on the real process, its id and its memory.
+/// With OCR_MALLOC_HUGE_PAGES=true the host asks glibc for transparent huge pages by starting
+/// itself again in place with GLIBC_TUNABLES (see MallocHugePages): checked on the real process,
+/// its id and its memory; by default it runs as started.
 /// </summary>
 public sealed class HugePagesTests
 {
@@ -28,9 +29,9 @@ public sealed class HugePagesTests
     }
 
     [Fact]
-    public async Task The_host_restarts_in_place_with_huge_pages_where_the_kernel_gives_them_on_request()
+    public async Task Asked_to_the_host_restarts_in_place_with_huge_pages_where_the_kernel_gives_them_on_request()
     {
-        await using var host = new HostProcess();
+        await using var host = new HostProcess(new Dictionary<string, string> { ["OCR_MALLOC_HUGE_PAGES"] = "true" });
 
         var (state, processId) = await StartAndAsk(host);
 
@@ -50,7 +51,11 @@ public sealed class HugePagesTests
     [Fact]
     public async Task Tunables_already_set_are_kept_beside_the_huge_pages()
     {
-        await using var host = new HostProcess(new Dictionary<string, string> { ["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=7" });
+        await using var host = new HostProcess(new Dictionary<string, string>
+        {
+            ["OCR_MALLOC_HUGE_PAGES"] = "yes",
+            ["GLIBC_TUNABLES"] = "glibc.malloc.tcache_count=7",
+        });
 
         var (state, _) = await StartAndAsk(host);
 
@@ -64,14 +69,16 @@ public sealed class HugePagesTests
         }
     }
 
-    [Fact]
-    public async Task With_OCR_MALLOC_HUGE_PAGES_false_the_host_runs_as_started()
+    [Theory]
+    [InlineData(null, "off (the default; OCR_MALLOC_HUGE_PAGES=true asks for them)")]
+    [InlineData("false", "off (OCR_MALLOC_HUGE_PAGES=false)")]
+    public async Task By_default_or_with_false_the_host_runs_as_started(string? setting, string expected)
     {
-        await using var host = new HostProcess(new Dictionary<string, string> { ["OCR_MALLOC_HUGE_PAGES"] = "false" });
+        await using var host = new HostProcess(setting is null ? null : new Dictionary<string, string> { ["OCR_MALLOC_HUGE_PAGES"] = setting });
 
         var (state, processId) = await StartAndAsk(host);
 
-        state.ShouldBe("off (OCR_MALLOC_HUGE_PAGES=false)");
+        state.ShouldBe(expected);
         AnonymousHugePagesKb(processId).ShouldBe(0);
     }
 }
