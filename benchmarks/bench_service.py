@@ -35,12 +35,17 @@ def request(method, url, data=None, headers=None):
 
 
 def submit(base, tok, path):
-    boundary = uuid.uuid4().hex
-    name = os.path.basename(path)
     with open(path, "rb") as f:
-        content = f.read()
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        return submit_bytes(base, tok, os.path.basename(path), f.read())
+
+
+def submit_bytes(base, tok, name, content, fields=None):
+    """Submits one file (with optional form fields such as dpi) and returns its job id."""
+    boundary = uuid.uuid4().hex
+    parts = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n{value}\r\n".encode()
+                     for key, value in (fields or {}).items())
+    body = parts + (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                    f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
     status, obj = request("POST", base + "/api/ocr/submit/", body,
                           {"Authorization": "Bearer " + tok, "Content-Type": f"multipart/form-data; boundary={boundary}"})
     if status != 202:
