@@ -4,16 +4,15 @@ using System.Runtime.InteropServices;
 namespace Ocr.Host;
 
 /// <summary>
-/// With <c>OCR_MALLOC_HUGE_PAGES=true</c>, starts the host again in place (same process id, same
-/// arguments) with glibc's malloc asked to back its blocks with transparent huge pages
-/// (<c>GLIBC_TUNABLES=glibc.malloc.hugetlb=1</c>), which glibc reads only when a process starts.
-/// The engines' page images and ONNX Runtime's tensors are blocks of megabytes, each given back to
-/// the system once its page is done, so every page faulted its memory in again 4 KB at a time:
-/// about a million minor faults and 4 kernel CPU-s per 24 mixed pages; with 2 MB pages a third of
-/// the faults and about 6 % less CPU. Off by default: glibc then marks its heaps for huge pages
-/// too, and resident memory grows with the page count (perf.py's 300 pages: 862 MB against
-/// 537 MB), most likely as khugepaged fills the holes that trimming the heaps after each page leaves.
-/// The restart is made only where it changes something: Linux with glibc, huge pages on request.
+/// Starts the host again in place (same process id, same arguments) with glibc's malloc asked to
+/// back its blocks with transparent huge pages (<c>GLIBC_TUNABLES=glibc.malloc.hugetlb=1</c>),
+/// which glibc reads only when a process starts. The engines' page images and ONNX Runtime's
+/// tensors are blocks of megabytes, each given back to the system once its page is done (that is
+/// what keeps memory level over long jobs), so every page faulted its memory in again 4 KB at a
+/// time: about a million minor faults and 4 kernel CPU-s per 24 mixed pages; with 2 MB pages a
+/// third of the faults and about 6 % less CPU. glibc marks its main heap too, which
+/// <see cref="Ocr.Pipeline.Native.NativeHeap"/> unmarks after every trim. Made only where it changes
+/// something (Linux with glibc, huge pages on request); <c>OCR_MALLOC_HUGE_PAGES=false</c> turns it off.
 /// </summary>
 internal static class MallocHugePages
 {
@@ -60,12 +59,7 @@ internal static class MallocHugePages
     /// <summary>What to do, from the settings and the machine: the tunables to restart with, or null and why not.</summary>
     internal static (string? Tunables, string Reason) Decide(string? setting, string? tunables, string? kernelPolicy, bool glibc, bool isHostProgram)
     {
-        if (setting is null)
-        {
-            return (null, $"off (the default; {Setting}=true asks for them)");
-        }
-
-        if (IsOn(setting) is not true)
+        if (setting is not null && IsOn(setting) is not true)
         {
             return (null, IsOn(setting) is false ? $"off ({Setting}={setting})" : $"not asked: {Setting}='{setting}' is neither true nor false");
         }
