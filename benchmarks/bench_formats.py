@@ -14,7 +14,7 @@ usage: python3 benchmarks/bench_formats.py [--pages 50] [--out formats.json]
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time, urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_service import ROOT, start_host, stop_host, token, submit, request, load_scorer  # noqa: E402
+from bench_service import ROOT, start_host, stop_host, token, submit, request, load_scorer, wait_for_job as wait  # noqa: E402
 from bench_pdf import build_pdf  # noqa: E402
 
 FORMATS = ["json", "txt", "hocr", "alto", "md", "pdf"]
@@ -26,14 +26,6 @@ def fetch(base, tok, path):
     with urllib.request.urlopen(req, timeout=600) as r:
         body = r.read()
     return time.perf_counter() - started, len(body), body
-
-
-def wait(base, tok, jid):
-    while True:
-        _, st = request("GET", f"{base}/api/ocr/job/{jid}/status/", headers={"Authorization": "Bearer " + tok})
-        if st.get("status") in ("completed", "failed", "cancelled"):
-            return st
-        time.sleep(0.5)
 
 
 def main():

@@ -53,6 +53,18 @@ def submit_bytes(base, tok, name, content, fields=None):
     return obj["job_id"]
 
 
+def wait_for_job(base, tok, job_id, poll=0.5, timeout=None):
+    """Polls a job's status until it is terminal and returns that status (TimeoutError past timeout seconds)."""
+    deadline = None if timeout is None else time.time() + timeout
+    while True:
+        _, st = request("GET", f"{base}/api/ocr/job/{job_id}/status/", headers={"Authorization": "Bearer " + tok})
+        if st.get("status") in ("completed", "failed", "cancelled"):
+            return st
+        if deadline is not None and time.time() > deadline:
+            raise TimeoutError(f"job {job_id} not done in {timeout} s")
+        time.sleep(poll)
+
+
 def start_host(extra_env=None):
     """Starts the Release host on a free port with a fresh data dir; returns (process, base url, data dir)."""
     dll = os.path.join(ROOT, "src", "Ocr.Host", "bin", "Release", "net10.0", "Ocr.Host.dll")

@@ -29,9 +29,13 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "conformance"))
+sys.dont_write_bytecode = True
 from bench_pdf import process_cpu  # noqa: E402
-from bench_service import ROOT, request, start_host, stop_host, token, submit_bytes  # noqa: E402
+from bench_service import ROOT, start_host, stop_host, token, submit_bytes, wait_for_job  # noqa: E402
+from ocrclient import process_tree, rss_kb  # noqa: E402  (the conformance tools' own process-tree sampling)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -50,38 +54,10 @@ def thread_cpu(pid):
     return by_thread
 
 
-def tree_rss_kb(root):
-    """VmRSS summed over the process and its descendants (pdftoppm and the like)."""
-    children = {}
-    for stat in glob.glob("/proc/[0-9]*/stat"):
-        try:
-            with open(stat) as f:
-                pid, ppid = int(stat.split("/")[2]), int(f.read().rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(pid)
-        except (OSError, ValueError, IndexError):
-            pass
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-        except OSError:
-            pass
-    return total
-
-
-def wait_completed(base, tok, job_id, timeout=900):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status, obj = request("GET", f"{base}/api/ocr/job/{job_id}/status/", headers={"Authorization": "Bearer " + tok})
-        if status == 200 and obj.get("status") in ("completed", "failed", "cancelled"):
-            if obj["status"] != "completed":
-                raise RuntimeError(f"job {job_id} ended {obj['status']}: {obj}")
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"job {job_id} not done in {timeout} s")
+def wait_completed(base, tok, job_id):
+    status = wait_for_job(base, tok, job_id, poll=0.1, timeout=900)  # a short poll: wall time is measured
+    if status["status"] != "completed":
+        raise RuntimeError(f"job {job_id} ended {status['status']}: {status}")
 
 
 def measure_job(base, tok, pid, content, cores):
@@ -89,7 +65,7 @@ def measure_job(base, tok, pid, content, cores):
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], tree_rss_kb(pid))
+            peak[0] = max(peak[0], sum(rss_kb(p) for p in process_tree(pid)))
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)

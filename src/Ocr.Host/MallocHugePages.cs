@@ -1,5 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Ocr.Host.Configuration;
+using Ocr.Pipeline.Native;
 
 namespace Ocr.Host;
 
@@ -11,14 +13,13 @@ namespace Ocr.Host;
 /// what keeps memory level over long jobs), so every page faulted its memory in again 4 KB at a
 /// time: about a million minor faults and 4 kernel CPU-s per 24 mixed pages; with 2 MB pages a
 /// third of the faults and about 6 % less CPU. glibc marks its main heap too, which
-/// <see cref="Ocr.Pipeline.Native.NativeHeap"/> unmarks after every trim. Made only where it changes
+/// <see cref="NativeHeap"/> unmarks after every trim. Made only where it changes
 /// something (Linux with glibc, huge pages on request); <c>OCR_MALLOC_HUGE_PAGES=false</c> turns it off.
 /// </summary>
 internal static class MallocHugePages
 {
     public const string Setting = "OCR_MALLOC_HUGE_PAGES";
     private const string Tunables = "GLIBC_TUNABLES";
-    private const string HugePagesTunable = "glibc.malloc.hugetlb=1";
     private const string KernelPolicy = "/sys/kernel/mm/transparent_hugepage/enabled";
 
     /// <summary>Why the host runs as it does; logged once it has a logger.</summary>
@@ -54,14 +55,14 @@ internal static class MallocHugePages
     }
 
     /// <summary>The setting's value when it is neither a yes nor a no (start-up stops on it), else null.</summary>
-    public static string? Invalid(string? setting) => setting is null || IsOn(setting) is not null ? null : setting;
+    public static string? Invalid(string? setting) => setting is null || LegacyEnvironment.Switch(setting) is not null ? null : setting;
 
     /// <summary>What to do, from the settings and the machine: the tunables to restart with, or null and why not.</summary>
     internal static (string? Tunables, string Reason) Decide(string? setting, string? tunables, string? kernelPolicy, bool glibc, bool isHostProgram)
     {
-        if (setting is not null && IsOn(setting) is not true)
+        if (setting is not null && LegacyEnvironment.Switch(setting) is not true)
         {
-            return (null, IsOn(setting) is false ? $"off ({Setting}={setting})" : $"not asked: {Setting}='{setting}' is neither true nor false");
+            return (null, LegacyEnvironment.Switch(setting) is false ? $"off ({Setting}={setting})" : $"not asked: {Setting}='{setting}' is neither true nor false");
         }
 
         if (tunables?.Contains("glibc.malloc.hugetlb", StringComparison.Ordinal) == true)
@@ -86,16 +87,8 @@ internal static class MallocHugePages
                 : "not asked: the kernel gives no huge pages");
         }
 
-        return (string.IsNullOrEmpty(tunables) ? HugePagesTunable : $"{tunables}:{HugePagesTunable}", "restarting with huge pages");
+        return (string.IsNullOrEmpty(tunables) ? NativeHeap.HugePagesTunable : $"{tunables}:{NativeHeap.HugePagesTunable}", "restarting with huge pages");
     }
-
-    // The words DEBUG and OCR_LOG_FILE_NAMES accept.
-    private static bool? IsOn(string setting) => setting.Trim().ToLowerInvariant() switch
-    {
-        "true" or "1" or "yes" or "on" => true,
-        "false" or "0" or "no" or "off" => false,
-        _ => null,
-    };
 
     private static bool IsGlibc()
     {

@@ -51,7 +51,8 @@ public static class OcrHost
             problems.Add(new ValidationResult($"{MallocHugePages.Setting} must be true or false (got '{hugePages}')"));
         }
 
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true) || problems.Count > 0)
+        Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true);
+        if (problems.Count > 0)
         {
             foreach (var problem in problems)
             {

@@ -64,5 +64,13 @@ public static class LegacyEnvironment
         return configuration.AddInMemoryCollection(values);
     }
 
-    private static bool IsTrue(string value) => value.Trim().ToLowerInvariant() is "true" or "1" or "yes" or "on";
+    private static bool IsTrue(string value) => Switch(value) is true;
+
+    /// <summary>An on/off setting's value: true or false for the words accepted, null for anything else.</summary>
+    internal static bool? Switch(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => null,
+    };
 }

@@ -42,9 +42,12 @@ public static class NativeHeap
         }
     }
 
-    // glibc.malloc.hugetlb=1 (the host's OCR_MALLOC_HUGE_PAGES) marks glibc's main heap for huge pages as well as its large mapped blocks.
+    /// <summary>The glibc tunable (in GLIBC_TUNABLES) that backs malloc's blocks with transparent huge pages.</summary>
+    public const string HugePagesTunable = "glibc.malloc.hugetlb=1";
+
+    // The tunable (the host's OCR_MALLOC_HUGE_PAGES) marks glibc's main heap for huge pages as well as its large mapped blocks.
     private static readonly bool HeapsMarkedForHugePages =
-        Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.hugetlb=1", StringComparison.Ordinal) == true;
+        Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains(HugePagesTunable, StringComparison.Ordinal) == true;
 
     private const long ArenaHeapSize = 64L << 20; // glibc's HEAP_MAX_SIZE on 64-bit: each arena heap is reserved at a multiple of it
     private const int NoHugePages = 15; // MADV_NOHUGEPAGE
