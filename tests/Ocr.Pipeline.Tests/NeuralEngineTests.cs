@@ -92,6 +92,48 @@ public sealed class NeuralEngineTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_receipts_lines_are_read_four_fifths_as_wide_as_they_are_and_as_well_as_at_their_own_width_while_a_letters_keep_their_proportions()
+    {
+        var models = NeuralModelSet.Load(Repository.Models, "ppocr-v4");
+        var materializer = Sys.Materializer();
+        using var ownWidth = new NeuralEngine(models, _engine.Provider, () => materializer, new NeuralOptions { Workers = 2, ReceiptLineWidthScale = 1 });
+        var request = new RecognitionRequest("eng", AutoRotate: false);
+        using var receipt = await LoadAsync("images/sroie_033.jpg");
+        using var letter = await LoadAsync("images/tess_phototest.tif");
+
+        var (squeezed, proportional) = (_engine.Prepare(receipt, request, default).Crops, ownWidth.Prepare(receipt, request, default).Crops);
+        squeezed.Count.ShouldBe(proportional.Count);
+        (squeezed.Sum(c => c.Width) / (double)proportional.Sum(c => c.Width)).ShouldBeInRange(0.78, 0.82);
+        squeezed.ShouldAllBe(c => c.WidthScale == 0.8);
+        _engine.Prepare(letter, request, default).Crops.Sum(c => c.Width).ShouldBe(ownWidth.Prepare(letter, request, default).Crops.Sum(c => c.Width));
+
+        // The first five eval receipts by name: single ones move either way by a point or two.
+        var (cerSqueezed, cerOwnWidth) = (0.0, 0.0);
+        foreach (var file in new[] { "images/sroie_033.jpg", "images/sroie_053.jpg", "images/sroie_119.jpg", "images/sroie_144.jpg", "images/sroie_164.jpg" })
+        {
+            using var image = await LoadAsync(file);
+            var truth = EvalCorpus.GroundTruth(file);
+            var (squeezedCer, ownWidthCer) = (ErrorRate.Cer(truth, (await _engine.RecognizeAsync(image, request, default)).Text),
+                ErrorRate.Cer(truth, (await ownWidth.RecognizeAsync(image, request, default)).Text));
+            _output.WriteLine($"{file}: CER {squeezedCer:P1} at 0.8 of its width, {ownWidthCer:P1} at its own");
+            (cerSqueezed, cerOwnWidth) = (cerSqueezed + (squeezedCer / 5), cerOwnWidth + (ownWidthCer / 5));
+        }
+
+        cerSqueezed.ShouldBeLessThanOrEqualTo(cerOwnWidth + 0.01);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-0.5)]
+    [InlineData(1.5)]
+    public void A_receipt_line_width_outside_zero_to_one_is_refused(double scale)
+    {
+        var models = NeuralModelSet.Load(Repository.Models, "ppocr-v4");
+        var materializer = Sys.Materializer();
+        Should.Throw<ArgumentOutOfRangeException>(() => new NeuralEngine(models, _engine.Provider, () => materializer, new NeuralOptions { ReceiptLineWidthScale = scale }).Dispose());
+    }
+
+    [Fact]
     public async Task Crops_of_two_pages_in_flight_together_share_batches_and_read_as_when_alone()
     {
         using var first = await LoadAsync("images/sroie_033.jpg");

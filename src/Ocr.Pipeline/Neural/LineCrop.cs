@@ -17,8 +17,9 @@ public sealed class LineCrop
 
     private readonly byte[] _gray;
 
-    private LineCrop(byte[] gray, int width, int paddedWidth, bool[] blankColumns, int inkHeight, (int Top, int Bottom) writing, TextRegion region)
+    private LineCrop(byte[] gray, int width, int paddedWidth, bool[] blankColumns, int inkHeight, (int Top, int Bottom) writing, TextRegion region, double widthScale)
     {
+        WidthScale = widthScale;
         Writing = writing;
         _gray = gray;
         Width = width;
@@ -67,7 +68,11 @@ public sealed class LineCrop
 
     public TextRegion Region { get; }
 
-    public static LineCrop Cut(Mat page, TextRegion region)
+    /// <summary>How much narrower than the line's own proportions the crop was scaled (1: not at all).</summary>
+    public double WidthScale { get; }
+
+    /// <param name="widthScale">The crop's width at the recognizer's height is multiplied by this (1: the line's own proportions).</param>
+    public static LineCrop Cut(Mat page, TextRegion region, double widthScale = 1)
     {
         var width = (int)Math.Max(1, Math.Round(region.Width));
         var height = (int)Math.Max(1, Math.Round(region.Height));
@@ -81,12 +86,12 @@ public sealed class LineCrop
             Cv2.Rotate(straight, straight, RotateFlags.Rotate90Counterclockwise);
         }
 
-        return FromStraight(straight, region);
+        return FromStraight(straight, region, widthScale);
     }
 
-    internal static LineCrop FromStraight(Mat straight, TextRegion region)
+    internal static LineCrop FromStraight(Mat straight, TextRegion region, double widthScale = 1)
     {
-        var scaledWidth = (int)Math.Clamp(Math.Ceiling(Height * straight.Width / (double)straight.Height), 8, MaxWidth);
+        var scaledWidth = (int)Math.Clamp(Math.Ceiling(widthScale * Height * straight.Width / (double)straight.Height), 8, MaxWidth);
         var paddedWidth = Math.Min(MaxWidth, ((scaledWidth + WidthStep - 1) / WidthStep) * WidthStep);
         using var scaled = new Mat();
         Cv2.Resize(straight, scaled, new Size(scaledWidth, Height), 0, 0, InterpolationFlags.Linear);
@@ -133,7 +138,7 @@ public sealed class LineCrop
 
         var firstInkRow = Array.FindIndex(inkPerRow, ink => ink > 0);
         var inkHeight = firstInkRow >= 0 ? Array.FindLastIndex(inkPerRow, ink => ink > 0) - firstInkRow + 1 : Height;
-        return new LineCrop(gray, scaledWidth, paddedWidth, blank, inkHeight, WritingRows(inkPerRow), region);
+        return new LineCrop(gray, scaledWidth, paddedWidth, blank, inkHeight, WritingRows(inkPerRow), region, widthScale);
     }
 
     private static (int Top, int Bottom) WritingRows(int[] inkPerRow)

@@ -33,6 +33,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     private readonly RecognitionBatcher _batcher;
     private readonly SemaphoreSlim _pageSlots;
     private readonly ConfidenceCalibration _calibration;
+    private readonly double _receiptLineWidthScale;
     private long _pagesRecognized;
     private int _busy;
 
@@ -40,6 +41,11 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     {
         // libtesseract must be loaded before OpenCV: OpenCV's bundled libpng would otherwise win symbol resolution.
         NativeLibraries.EnsureLoaded();
+        if (options.ReceiptLineWidthScale is not (> 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ReceiptLineWidthScale, "a receipt's lines are read at more than 0 and at most 1 times their width");
+        }
+
         Models = models;
         Provider = provider;
         using (var sessionOptions = ExecutionProvider.SessionOptionsFor(provider))
@@ -65,6 +71,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
         _detector = new TextDetector(_detection, options.DetectionMaxSide);
         _classifier = new OrientationClassifier(_orientation);
         _calibration = options.Calibration;
+        _receiptLineWidthScale = options.ReceiptLineWidthScale;
         var recognizer = new TextRecognizer(_recognition, models.Characters, options.SpaceGapRatio);
         _batcher = new RecognitionBatcher(recognizer, materializer, options.MaxBatch, options.BatchWindow, options.Workers,
             provider.OnGpu ? GpuBatchColumns : CpuBatchColumns);
@@ -155,6 +162,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
     internal PreparedPage Prepare(PageImage image, RecognitionRequest request, CancellationToken cancellationToken)
     {
         var stages = new StageTimes();
+        var widthScale = PageShape.IsNarrow(image.Width, image.Height, image.Resolution) ? _receiptLineWidthScale : 1;
         using var working = image.Copy();
         var frame = PageFrame.Upright(image.Width, image.Height);
         if (request.Known is { } known)
@@ -162,7 +170,7 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
             frame = frame with { Deskew = working.Straighten(known.Deskew), Rotation = known.Rotation };
             working.TurnCounterClockwise(known.Rotation);
             using var upright = PixelBridge.ToGray(working);
-            return new PreparedPage(stages.Time("detection", () => Cut(upright, _detector.Detect(upright, working.Resolution), cancellationToken)), frame, stages);
+            return new PreparedPage(stages.Time("detection", () => Cut(upright, _detector.Detect(upright, working.Resolution), widthScale, cancellationToken)), frame, stages);
         }
 
         frame = frame with { Deskew = request.Preprocess != PreprocessMode.None ? stages.Time("deskew", working.Deskew) : 0.0 };
@@ -185,14 +193,14 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
                 }
             }
 
-            var crops = Cut(page, regions, cancellationToken);
+            var crops = Cut(page, regions, widthScale, cancellationToken);
             // A page is turned over only on the word of several lines: one line's vote misleads.
             if (request.AutoRotate && regions.Count >= 3 && _classifier.UpsideDownShare(crops) >= UpsideDownShare)
             {
                 working.TurnCounterClockwise(180);
                 rotation = (rotation + 180) % 360;
                 (page, regions) = Redetect(working, page);
-                crops = Cut(page, regions, cancellationToken);
+                crops = Cut(page, regions, widthScale, cancellationToken);
             }
 
             return new PreparedPage(crops, frame with { Rotation = rotation }, stages);
@@ -203,10 +211,10 @@ public sealed class NeuralEngine : IPageEngine, IDisposable
         }
     }
 
-    private static List<LineCrop> Cut(Mat page, IReadOnlyList<TextRegion> regions, CancellationToken cancellationToken)
+    private static List<LineCrop> Cut(Mat page, IReadOnlyList<TextRegion> regions, double widthScale, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return regions.Select(region => LineCrop.Cut(page, region)).ToList();
+        return regions.Select(region => LineCrop.Cut(page, region, widthScale)).ToList();
     }
 
     private (Mat Page, IReadOnlyList<TextRegion> Regions) Redetect(PageImage image, Mat previous)

@@ -20,5 +20,15 @@ public sealed record NeuralOptions
     /// <summary>A blank run this share of the writing's height between two letters is a word space.</summary>
     public double SpaceGapRatio { get; init; } = 0.2;
 
+    /// <summary>
+    /// The lines of a till receipt (a narrow, tall page: <see cref="PageShape.IsNarrow"/>) are read
+    /// this much narrower than their own proportions. Receipt print is monospaced and widely
+    /// spaced, about 22 columns a letter at the recognizer's 48 rows, nearly three of the model's
+    /// 8-column steps where its CTC decoding needs one or two, and recognition time follows the
+    /// columns. Documents' proportional type loses its narrow letters when squeezed, so their
+    /// lines keep their proportions (both measured on ../shared/eval: README, Performance).
+    /// </summary>
+    public double ReceiptLineWidthScale { get; init; } = 0.8;
+
     public ConfidenceCalibration Calibration { get; init; } = EngineCalibrations.Neural;
 }

@@ -103,9 +103,9 @@ public sealed class TextRecognizer(InferenceSession session, IReadOnlyList<strin
         }
 
         // Letter spacing differs by font (monospaced receipt print spaces letters widely):
-        // a word space is a gap well beyond this line's usual gap between letters.
+        // a word space is a gap well beyond this line's usual gap between letters (gaps shrink with a squeezed crop, heights do not).
         var usualGap = gaps.Length > 1 ? gaps[..^1].Order().ElementAt((gaps.Length - 1) / 2) : 0;
-        var minimumGap = Math.Max(2, usualGap + (spaceGapRatio * crop.InkHeight));
+        var minimumGap = Math.Max(2, usualGap + (spaceGapRatio * crop.InkHeight * crop.WidthScale));
         var words = new List<WordSpan>();
         var text = new System.Text.StringBuilder();
         var word = new System.Text.StringBuilder();
