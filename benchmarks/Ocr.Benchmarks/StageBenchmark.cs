@@ -20,7 +20,7 @@ using Ocr.TestSupport;
 /// on any file, with or without ground truth (perf.py's mixed PDF is the one to use).
 /// usage: dotnet run -c Release --project benchmarks/Ocr.Benchmarks -- stages FILE
 ///        [--runs tesseract:none,auto:auto] [--dpi 300] [--escalate-below 0.95] [--engines N] [--neural-workers N]
-///        [--detection-side 1600] [--out stages.json]
+///        [--detection-side 1600] [--receipt-line-width 0.8] [--out stages.json]
 /// Peak resident memory is the process's own for each run (its high-water mark is reset before
 /// the run): the pipeline's, without the host's web and cluster parts.
 /// </summary>
@@ -49,6 +49,7 @@ internal static class StageBenchmark
         {
             Workers = int.Parse(CommandLine.Value(args, "neural-workers", options.ResolvedEngineCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             DetectionMaxSide = int.Parse(CommandLine.Value(args, "detection-side", new NeuralOptions().DetectionMaxSide.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+            ReceiptLineWidthScale = double.Parse(CommandLine.Value(args, "receipt-line-width", new NeuralOptions().ReceiptLineWidthScale.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
             Calibration = EngineCalibrations.Neural,
         });
         var pipeline = new PagePipeline(pool, options, neural);
