@@ -74,7 +74,7 @@ using var neural = new NeuralEngine(models, provider, () => materializer, new Ne
     Workers = int.Parse(Arg("neural-workers", options.ResolvedEngineCount.ToString())),
     DetectionMaxSide = int.Parse(Arg("detection-side", "1600")),
     SpaceGapRatio = double.Parse(Arg("space-gap", "0.2"), System.Globalization.CultureInfo.InvariantCulture),
-    ReceiptLineWidthScale = double.Parse(Arg("receipt-line-width", "0.8"), System.Globalization.CultureInfo.InvariantCulture),
+    ReceiptLineWidthScale = double.Parse(Arg("receipt-line-width", new NeuralOptions().ReceiptLineWidthScale.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture),
     Calibration = raw ? ConfidenceCalibration.Identity : EngineCalibrations.Neural,
 });
 var pipeline = new PagePipeline(pool, options, neural);

@@ -19,7 +19,7 @@ namespace Ocr.Host;
 internal static class MallocHugePages
 {
     public const string Setting = "OCR_MALLOC_HUGE_PAGES";
-    private const string Tunables = "GLIBC_TUNABLES";
+    private const string Tunables = NativeHeap.TunablesVariable;
     private const string KernelPolicy = "/sys/kernel/mm/transparent_hugepage/enabled";
 
     /// <summary>Why the host runs as it does; logged once it has a logger.</summary>
@@ -60,9 +60,10 @@ internal static class MallocHugePages
     /// <summary>What to do, from the settings and the machine: the tunables to restart with, or null and why not.</summary>
     internal static (string? Tunables, string Reason) Decide(string? setting, string? tunables, string? kernelPolicy, bool glibc, bool isHostProgram)
     {
-        if (setting is not null && LegacyEnvironment.Switch(setting) is not true)
+        var asked = setting is null ? true : LegacyEnvironment.Switch(setting);
+        if (asked is not true)
         {
-            return (null, LegacyEnvironment.Switch(setting) is false ? $"off ({Setting}={setting})" : $"not asked: {Setting}='{setting}' is neither true nor false");
+            return (null, asked is false ? $"off ({Setting}={setting})" : $"not asked: {Setting}='{setting}' is neither true nor false");
         }
 
         if (tunables?.Contains("glibc.malloc.hugetlb", StringComparison.Ordinal) == true)

@@ -42,12 +42,15 @@ public static class NativeHeap
         }
     }
 
-    /// <summary>The glibc tunable (in GLIBC_TUNABLES) that backs malloc's blocks with transparent huge pages.</summary>
+    /// <summary>The environment variable glibc reads its tunables from, once, when a process starts.</summary>
+    public const string TunablesVariable = "GLIBC_TUNABLES";
+
+    /// <summary>The glibc tunable (in <see cref="TunablesVariable"/>) that backs malloc's blocks with transparent huge pages.</summary>
     public const string HugePagesTunable = "glibc.malloc.hugetlb=1";
 
     // The tunable (the host's OCR_MALLOC_HUGE_PAGES) marks glibc's main heap for huge pages as well as its large mapped blocks.
     private static readonly bool HeapsMarkedForHugePages =
-        Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains(HugePagesTunable, StringComparison.Ordinal) == true;
+        Environment.GetEnvironmentVariable(TunablesVariable)?.Contains(HugePagesTunable, StringComparison.Ordinal) == true;
 
     private const long ArenaHeapSize = 64L << 20; // glibc's HEAP_MAX_SIZE on 64-bit: each arena heap is reserved at a multiple of it
     private const int NoHugePages = 15; // MADV_NOHUGEPAGE
